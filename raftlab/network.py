@@ -1,0 +1,187 @@
+"""The simulated network: 6.5840's labrpc in virtual time.
+
+Every call is an RPC from one node to another. A request that arrives runs the handler at
+once; its reply travels back. What can go wrong is labrpc's model, with its constants:
+
+* unreliable: each call gets 0-26 ms of extra delay, 10% of requests and 10% of replies are lost;
+* a call to a cut-off or dead peer fails after 0-6999 ms (long delays, the default) or 0-99 ms;
+* long reordering: 2/3 of replies are held back 200-2199 ms;
+* optionally (``persist_delay``), a reply whose handler wrote hard state (a vote, a new term,
+  log entries) leaves only after a simulated disk write of that many ms;
+* a message is delivered only if, when it arrives, its link is still up and the server that
+  handled the request is still the same instance -- so a reply from a peer that was cut,
+  crashed or replaced while the call ran never reaches the caller.
+
+A lost call is reported to the caller (``handle_failure``), as labrpc's ``Call`` returns false.
+Every send, delivery and loss is recorded in the trace.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Sequence
+
+from .messages import Message
+from .sim import Simulator
+from .trace import Trace
+
+__all__ = ["Network", "Endpoint", "SHORT_DELAY", "LONG_DELAY", "DROP_RATE",
+           "REORDER_PROBABILITY"]
+
+SHORT_DELAY = 27          # unreliable: extra delay 0..26 ms
+LONG_DELAY = 7000         # long delays: a call to an unreachable peer fails after 0..6999 ms
+UNREACHABLE_DELAY = 100   # without long delays: 0..99 ms
+DROP_RATE = 0.1           # unreliable: request and reply loss probability each
+REORDER_PROBABILITY = 600 / 900
+REORDER_BASE, REORDER_SPAN = 200, 2000
+
+
+class Endpoint:
+    """A running node instance as the network sees it: the object that handles its RPCs."""
+
+    __slots__ = ("node", "alive")
+
+    def __init__(self, node: Any) -> None:
+        self.node = node
+        self.alive = True
+
+
+class Network:
+    """labrpc's ``Network``: links, loss, delay, counters; see the module docstring."""
+
+    def __init__(self, sim: Simulator, trace: Trace, n: int,
+                 latency: tuple[float, float] = (5, 10),
+                 persist_delay: tuple[float, float] = (0, 0)) -> None:
+        self.sim = sim
+        self.trace = trace
+        self.n = n
+        self.latency = latency
+        self.persist_delay = persist_delay
+        self.reliable = True
+        self.long_delays = True
+        self.long_reordering = False
+        self.connected = [False] * n
+        self.groups: Optional[tuple[tuple[int, ...], ...]] = None
+        self._group_of: Optional[list[Optional[int]]] = None
+        self.servers: list[Optional[Endpoint]] = [None] * n
+        self.total_calls = 0
+        self.total_bytes = 0
+        self.delivered = [0] * n       # requests delivered to the current instance of each node
+        self._next_id = 0
+        self._rng = sim.rng("network")
+
+    # ----------------------------------------------------------------- topology
+    def link_up(self, a: int, b: int) -> bool:
+        """Can a message from ``a`` reach ``b`` now (ignoring loss)?"""
+        if not (self.connected[a] and self.connected[b]):
+            return False
+        g = self._group_of
+        return g is None or a == b or (g[a] is not None and g[a] == g[b])
+
+    def set_partition(self, groups: Optional[Sequence[Sequence[int]]]) -> None:
+        if groups is None:
+            self.groups = self._group_of = None
+            return
+        self.groups = tuple(tuple(g) for g in groups)
+        group_of: list[Optional[int]] = [None] * self.n
+        for k, group in enumerate(self.groups):
+            for node in group:
+                group_of[node] = k
+        self._group_of = group_of
+
+    # ----------------------------------------------------------------- calls
+    def _delay(self) -> float:
+        lo, hi = self.latency
+        r = self._rng.random
+        d = lo + (hi - lo) * r() if hi > lo else lo
+        if not self.reliable:
+            d += int(r() * SHORT_DELAY)
+        return d
+
+    def call(self, src: int, dst: int, request: Message) -> None:
+        """Node ``src`` calls ``dst``; the outcome reaches ``src``'s current endpoint later."""
+        sim = self.sim
+        now = sim.now
+        self.total_calls += 1
+        self.total_bytes += request.size()
+        self._next_id += 1
+        mid = self._next_id
+        name = type(request).__name__
+        record = self.trace._events.append
+        record((now, "send", src, dst, name, request.term, mid))
+        caller = self.servers[src]
+        server = self.servers[dst]
+        if server is None or not self.link_up(src, dst):
+            record((now, "drop", src, dst, name, request.term, mid,
+                    "dead" if server is None else "unreachable"))
+            span = LONG_DELAY if self.long_delays else UNREACHABLE_DELAY
+            sim.call_later(int(self._rng.random() * span), self._fail, caller, dst, request)
+            return
+        delay = self._delay()
+        if not self.reliable and self._rng.random() < DROP_RATE:
+            sim.call_later(delay, self._lose, src, dst, request, mid, caller)
+            return
+        sim.call_later(delay, self._arrive_request, src, dst, request, mid, caller, server)
+
+    def _fail(self, caller: Optional[Endpoint], dst: int, request: Message) -> None:
+        if caller is not None and caller.alive:
+            caller.node.handle_failure(dst, request)
+
+    def _lose(self, src: int, dst: int, msg: Message, mid: int, caller: Optional[Endpoint],
+              reason: str = "lost", request: Optional[Message] = None) -> None:
+        self.trace._events.append((self.sim.now, "drop", src, dst, type(msg).__name__, msg.term,
+                                   mid, reason))
+        if request is None:  # a lost request: the caller (src) learns the call failed
+            self._fail(caller, dst, msg)
+        else:                # a lost reply: the caller is dst
+            self._fail(caller, src, request)
+
+    def _arrive_request(self, src: int, dst: int, request: Message, mid: int,
+                        caller: Optional[Endpoint], server: Endpoint) -> None:
+        if self.servers[dst] is not server or not self.link_up(src, dst):
+            self._lose(src, dst, request, mid, caller,
+                       "dead" if self.servers[dst] is not server else "cut")
+            return
+        now = self.sim.now
+        name = type(request).__name__
+        record = self.trace._events.append
+        record((now, "deliver", src, dst, name, request.term, mid))
+        self.delivered[dst] += 1
+        node = server.node
+        if self.persist_delay[1] > 0:
+            saves = node.persister.saves
+            reply = node.handle_request(src, request)
+            wrote = node.persister.saves != saves
+        else:
+            reply = node.handle_request(src, request)
+            wrote = False
+        # the reply travels back as a message of its own
+        self._next_id += 1
+        rid = self._next_id
+        rname = type(reply).__name__
+        record((now, "send", dst, src, rname, reply.term, rid))
+        rng = self._rng
+        delay = self._delay()
+        if wrote:  # the reply waits for the state it depends on to reach stable storage
+            lo, hi = self.persist_delay
+            delay += lo + (hi - lo) * rng.random()
+        if not self.reliable and rng.random() < DROP_RATE:
+            self.sim.call_later(delay, self._lose, dst, src, reply, rid, caller, "lost", request)
+            return
+        if self.long_reordering and rng.random() < REORDER_PROBABILITY:
+            delay += REORDER_BASE + rng.randrange(1 + rng.randrange(REORDER_SPAN))
+        self.sim.call_later(delay, self._arrive_reply, src, dst, request, reply, rid, caller,
+                            server)
+
+    def _arrive_reply(self, src: int, dst: int, request: Message, reply: Message, rid: int,
+                      caller: Optional[Endpoint], server: Endpoint) -> None:
+        if caller is None or not caller.alive or self.servers[src] is not caller:
+            self._lose(dst, src, reply, rid, None, "dead", request)
+            return
+        if self.servers[dst] is not server or not self.link_up(src, dst):
+            self._lose(dst, src, reply, rid, caller,
+                       "dead" if self.servers[dst] is not server else "cut", request)
+            return
+        self.total_bytes += reply.size()
+        self.trace._events.append((self.sim.now, "deliver", dst, src, type(reply).__name__,
+                                   reply.term, rid))
+        caller.node.handle_reply(dst, request, reply)

@@ -1,0 +1,372 @@
+"""A Raft node as a reactive state machine (Figure 2 of the Raft paper).
+
+The node knows no clock and no network. It reacts to three inputs -- an RPC request, an RPC
+reply (or the news that a call failed), and a timer firing -- and asks its ``Environment`` to
+send calls, set timers, deliver committed commands and record what it did. The simulator in
+``raftlab.cluster`` is one environment; a socket transport could be another.
+
+Each role has its own reply handler (``_follower_reply``, ``_candidate_reply``,
+``_leader_reply``), swapped in by ``_become_follower`` / ``_become_candidate`` /
+``_become_leader``; what every role does alike (a higher term makes you a follower, a stale
+term is refused) lives in the shared entry points.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Optional, Protocol
+
+from .messages import (AppendEntries, AppendEntriesReply, LogEntry, Message, RequestVote,
+                       RequestVoteReply)
+from .persister import Persister, decode_state, encode_state
+
+__all__ = ["RaftNode", "RaftConfig", "Environment", "ApplyMsg",
+           "FOLLOWER", "CANDIDATE", "LEADER", "ROLES"]
+
+FOLLOWER, CANDIDATE, LEADER = "follower", "candidate", "leader"
+ROLES = (FOLLOWER, CANDIDATE, LEADER)
+ELECTION, HEARTBEAT = "election", "heartbeat"
+
+
+class ApplyMsg(NamedTuple):
+    """A committed command handed to the service (6.5840's ``ApplyMsg``)."""
+
+    command_valid: bool
+    command: Any
+    command_index: int
+
+
+def _check_range(name: str, value: Any, minimum: float = 0.0) -> tuple[float, float]:
+    try:
+        lo, hi = value
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a (lo, hi) pair of milliseconds, got {value!r}") from None
+    for x in (lo, hi):
+        if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+            raise ValueError(f"{name} must hold finite numbers of ms, got {value!r}")
+    if lo < minimum:
+        raise ValueError(f"{name} lower bound must be >= {minimum} ms, got {value!r}")
+    if lo > hi:
+        raise ValueError(f"{name} must have lo <= hi, got {value!r}")
+    return lo, hi
+
+
+@dataclass
+class RaftConfig:
+    """Timing of a node, in virtual ms. Changes apply to timers set afterwards."""
+
+    election_timeout: tuple[float, float] = (300, 600)
+    heartbeat_interval: float = 100
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        lo, hi = _check_range("election_timeout", self.election_timeout)
+        if lo <= 0:
+            raise ValueError(f"election_timeout lower bound must be > 0 ms, got {self.election_timeout!r}")
+        self.election_timeout = (lo, hi)
+        hb = self.heartbeat_interval
+        if isinstance(hb, bool) or not isinstance(hb, (int, float)) or not (0 < hb < math.inf):
+            raise ValueError(f"heartbeat_interval must be a finite number of ms > 0, got {hb!r}")
+
+
+class Environment(Protocol):
+    """What a node may ask of the world around it."""
+
+    def call(self, dst: int, request: Message) -> None:
+        """Send an RPC; later ``node.handle_reply`` or ``node.handle_failure`` is called."""
+
+    def set_timer(self, name: str, delay: float) -> None:
+        """Fire ``node.on_timer(name)`` after ``delay`` ms, replacing a pending one of that name."""
+
+    def cancel_timer(self, name: str) -> None:
+        """Forget a pending timer of that name (no-op if none)."""
+
+    def apply(self, msg: ApplyMsg) -> None:
+        """Deliver a committed command to the service, in index order."""
+
+    def record(self, kind: str, *values: Any) -> None:
+        """Note a ``state`` (term, role), ``vote`` (candidate, term, granted) or
+        ``timeout`` (term) event of this node."""
+
+
+class RaftNode:
+    """One Raft server. Log indices start at 1; ``log[0]`` is a sentinel of term 0."""
+
+    def __init__(self, me: int, n: int, persister: Persister, env: Environment,
+                 config: RaftConfig, rng: random.Random) -> None:
+        self.me = me
+        self.n = n
+        self.peers = tuple(p for p in range(n) if p != me)
+        self.persister = persister
+        self.env = env
+        self.config = config
+        self.rng = rng
+        term, voted_for, entries = decode_state(persister.read())
+        self.current_term: int = term
+        self.voted_for: Optional[int] = voted_for
+        self.log: list[LogEntry] = [LogEntry(0, None)] + entries
+        self.commit_index = 0
+        self.last_applied = 0
+        self.role = FOLLOWER
+        self.leader_id: Optional[int] = None
+        self.votes: set[int] = set()
+        self.next_index: dict[int, int] = {}
+        self.match_index: dict[int, int] = {}
+        self.dead = False
+        self._reply_handler = self._follower_reply
+
+    # ----------------------------------------------------------------- life cycle
+    def boot(self) -> None:
+        """Start as a follower with a fresh election timer."""
+        self.env.record("state", self.current_term, FOLLOWER)
+        self._reset_election_timer()
+
+    def kill(self) -> None:
+        """Stop reacting; the environment will not call this instance again."""
+        self.dead = True
+
+    # ----------------------------------------------------------------- service API
+    def get_state(self) -> tuple[int, bool]:
+        """``(current_term, is_leader)`` -- 6.5840's ``GetState``."""
+        return self.current_term, self.role == LEADER
+
+    def start(self, command: Any) -> tuple[int, int, bool]:
+        """Propose ``command``; returns ``(index, term, is_leader)`` at once."""
+        if self.role != LEADER:
+            return -1, self.current_term, False
+        self.log.append(LogEntry(self.current_term, command))
+        self._persist()
+        index = len(self.log) - 1
+        if not self.peers:
+            self._advance_commit()
+        else:
+            self.env.set_timer(HEARTBEAT, 0)  # replicate soon; starts at one instant share a round
+        return index, self.current_term, True
+
+    @property
+    def last_log_index(self) -> int:
+        return len(self.log) - 1
+
+    # ----------------------------------------------------------------- shared entry points
+    def handle_request(self, src: int, msg: Message) -> Message:
+        """Answer an RPC request (every role alike after the term check)."""
+        if msg.term > self.current_term:
+            self._become_follower(msg.term)
+        if isinstance(msg, RequestVote):
+            return self._handle_request_vote(msg)
+        if isinstance(msg, AppendEntries):
+            return self._handle_append_entries(msg)
+        raise TypeError(f"node {self.me}: unexpected request {msg!r}")
+
+    def handle_reply(self, src: int, request: Message, reply: Message) -> None:
+        """A reply arrived for one of our calls."""
+        if reply.term > self.current_term:
+            self._become_follower(reply.term)
+            return
+        if request.term != self.current_term:
+            return  # an answer from an older term: ignore
+        self._reply_handler(src, request, reply)
+
+    def handle_failure(self, dst: int, request: Message) -> None:
+        """A call returned false (lost request or reply, or an unreachable peer)."""
+        if (self.role == CANDIDATE and isinstance(request, RequestVote)
+                and request.term == self.current_term and dst not in self._answered):
+            self.env.call(dst, request)  # ask again while the election lasts
+
+    def on_timer(self, name: str) -> None:
+        if name == ELECTION:
+            if self.role != LEADER:
+                self.env.record("timeout", self.current_term)
+                self._become_candidate()
+        elif name == HEARTBEAT:
+            if self.role == LEADER:
+                self._broadcast_append_entries()
+                self.env.set_timer(HEARTBEAT, self.config.heartbeat_interval)
+        else:
+            raise ValueError(f"node {self.me}: unknown timer {name!r}")
+
+    # ----------------------------------------------------------------- transitions
+    def _become_follower(self, term: int) -> None:
+        was = self.role
+        if term > self.current_term:
+            self.current_term = term
+            self.voted_for = None
+            self._persist()
+        self.role = FOLLOWER
+        self._reply_handler = self._follower_reply
+        self.env.record("state", self.current_term, FOLLOWER)
+        if was == LEADER:
+            self.env.cancel_timer(HEARTBEAT)
+            self._reset_election_timer()
+
+    def _become_candidate(self) -> None:
+        if self.role == LEADER:
+            raise RuntimeError(f"node {self.me}: invalid transition [leader -> candidate]")
+        self.current_term += 1
+        self.voted_for = self.me
+        self._persist()
+        self.role = CANDIDATE
+        self.leader_id = None
+        self._reply_handler = self._candidate_reply
+        self.votes = {self.me}
+        self._answered: set[int] = set()
+        self.env.record("state", self.current_term, CANDIDATE)
+        self._reset_election_timer()
+        if len(self.votes) * 2 > self.n:
+            self._become_leader()
+            return
+        request = RequestVote(self.current_term, self.me, self.last_log_index,
+                              self.log[-1].term)
+        for peer in self.peers:
+            self.env.call(peer, request)
+
+    def _become_leader(self) -> None:
+        if self.role != CANDIDATE:
+            raise RuntimeError(f"node {self.me}: invalid transition [{self.role} -> leader]")
+        self.role = LEADER
+        self.leader_id = self.me
+        self._reply_handler = self._leader_reply
+        nxt = self.last_log_index + 1
+        self.next_index = {p: nxt for p in self.peers}
+        self.match_index = {p: 0 for p in self.peers}
+        self.env.record("state", self.current_term, LEADER)
+        self.env.cancel_timer(ELECTION)
+        self._broadcast_append_entries()
+        self.env.set_timer(HEARTBEAT, self.config.heartbeat_interval)
+
+    # ----------------------------------------------------------------- RequestVote
+    def _handle_request_vote(self, msg: RequestVote) -> RequestVoteReply:
+        last_term = self.log[-1].term
+        up_to_date = (msg.last_log_term > last_term or
+                      (msg.last_log_term == last_term and msg.last_log_index >= self.last_log_index))
+        granted = (msg.term == self.current_term and up_to_date
+                   and self.voted_for in (None, msg.candidate))
+        if granted:
+            if self.voted_for is None:
+                self.voted_for = msg.candidate
+                self._persist()
+            self._reset_election_timer()
+        self.env.record("vote", msg.candidate, msg.term, granted)
+        return RequestVoteReply(self.current_term, granted)
+
+    # ----------------------------------------------------------------- AppendEntries
+    def _handle_append_entries(self, msg: AppendEntries) -> AppendEntriesReply:
+        if msg.term < self.current_term:
+            return AppendEntriesReply(self.current_term, False)
+        if self.role == LEADER:
+            raise RuntimeError(f"node {self.me}: two leaders in term {msg.term} "
+                               f"(me and {msg.leader})")
+        if self.role == CANDIDATE:
+            self._become_follower(msg.term)  # a leader of our term exists
+        self.leader_id = msg.leader
+        self._reset_election_timer()
+        prev = msg.prev_log_index
+        log = self.log
+        if prev >= len(log):
+            return AppendEntriesReply(self.current_term, False, len(log), 0)
+        if log[prev].term != msg.prev_log_term:
+            conflict_term = log[prev].term
+            first = prev
+            while first > 1 and log[first - 1].term == conflict_term:
+                first -= 1
+            return AppendEntriesReply(self.current_term, False, first, conflict_term)
+        if msg.entries:
+            changed = False
+            index = prev
+            for entry in msg.entries:
+                index += 1
+                if index < len(log):
+                    if log[index].term == entry.term:
+                        continue
+                    del log[index:]
+                log.append(entry)
+                changed = True
+            if changed:
+                self._persist()
+        last_new = prev + len(msg.entries)
+        if msg.leader_commit > self.commit_index:
+            self.commit_index = min(msg.leader_commit, last_new)
+            self._apply_committed()
+        return AppendEntriesReply(self.current_term, True)
+
+    # ----------------------------------------------------------------- per-role reply handlers
+    def _follower_reply(self, src: int, request: Message, reply: Message) -> None:
+        """A follower has nothing left to do with answers to its old calls."""
+
+    def _candidate_reply(self, src: int, request: Message, reply: Message) -> None:
+        if not isinstance(reply, RequestVoteReply):
+            return
+        self._answered.add(src)
+        if reply.granted:
+            self.votes.add(src)
+            if len(self.votes) * 2 > self.n:
+                self._become_leader()
+
+    def _leader_reply(self, src: int, request: Message, reply: Message) -> None:
+        if not isinstance(reply, AppendEntriesReply):
+            return
+        if reply.success:
+            match = request.prev_log_index + len(request.entries)
+            if match > self.match_index[src]:
+                self.match_index[src] = match
+                self._advance_commit()
+            if match + 1 > self.next_index[src]:
+                self.next_index[src] = match + 1
+            return
+        # Log mismatch: back up over the follower's conflicting term, then retry at once.
+        nxt = reply.conflict_index
+        if reply.conflict_term:
+            for i in range(min(request.prev_log_index, self.last_log_index), 0, -1):
+                t = self.log[i].term
+                if t == reply.conflict_term:
+                    nxt = i + 1
+                    break
+                if t < reply.conflict_term:
+                    break
+        nxt = max(1, min(nxt, self.last_log_index + 1))
+        if nxt < self.next_index[src] or request.prev_log_index + 1 == self.next_index[src]:
+            self.next_index[src] = max(self.match_index[src] + 1, nxt)
+            self._send_append_entries(src)
+
+    # ----------------------------------------------------------------- leader helpers
+    def _broadcast_append_entries(self) -> None:
+        for peer in self.peers:
+            self._send_append_entries(peer)
+
+    def _send_append_entries(self, peer: int) -> None:
+        prev = self.next_index[peer] - 1
+        log = self.log
+        entries = tuple(log[prev + 1:]) if prev + 1 < len(log) else ()
+        self.env.call(peer, AppendEntries(self.current_term, self.me, prev, log[prev].term,
+                                          entries, self.commit_index))
+
+    def _advance_commit(self) -> None:
+        majority = self.n // 2 + 1
+        for index in range(self.last_log_index, self.commit_index, -1):
+            if self.log[index].term != self.current_term:
+                break  # only entries of the current term are committed by counting (Fig. 8)
+            if 1 + sum(1 for m in self.match_index.values() if m >= index) >= majority:
+                self.commit_index = index
+                self._apply_committed()
+                break
+
+    # ----------------------------------------------------------------- helpers
+    def _apply_committed(self) -> None:
+        while self.last_applied < self.commit_index:
+            self.last_applied += 1
+            self.env.apply(ApplyMsg(True, self.log[self.last_applied].command, self.last_applied))
+
+    def _reset_election_timer(self) -> None:
+        lo, hi = self.config.election_timeout
+        self.env.set_timer(ELECTION, lo + (hi - lo) * self.rng.random())
+
+    def _persist(self) -> None:
+        self.persister.save(encode_state(self.current_term, self.voted_for, self.log[1:]))
+
+    def __repr__(self) -> str:
+        return (f"RaftNode(me={self.me}, term={self.current_term}, role={self.role}, "
+                f"log={self.last_log_index}, commit={self.commit_index})")
