@@ -35,7 +35,7 @@ class _NodeEnv(Endpoint):
         super().__init__(None)
         self.cluster = cluster
         self.id = node_id
-        self._timers: dict[str, Any] = {}
+        self._timers: dict[str, list] = {}  # raw heap entry of each pending timer
         self._due: dict[str, int] = {}  # due time of each timer, in µs
 
     def call(self, dst: int, request: Message) -> None:
@@ -45,18 +45,18 @@ class _NodeEnv(Endpoint):
         sim = self.cluster.sim
         due = sim.now_us + round(delay * 1000)
         self._due[name] = due
-        timer = self._timers.get(name)
-        if timer is not None and timer.active:
-            if timer.time_us <= due:
+        entry = self._timers.get(name)
+        if entry is not None and entry[2] is not None:
+            if entry[0] <= due:
                 return  # the pending entry fires first and re-arms itself for ``due``
-            timer.cancel()
-        self._timers[name] = sim.call_at_us(due, self._fire, name)
+            entry[2] = None
+        self._timers[name] = sim.push_us(due, self._fire, name)
 
     def cancel_timer(self, name: str) -> None:
         self._due.pop(name, None)
-        timer = self._timers.pop(name, None)
-        if timer is not None:
-            timer.cancel()
+        entry = self._timers.pop(name, None)
+        if entry is not None:
+            entry[2] = None
 
     def _fire(self, name: str) -> None:
         if not self.alive:
@@ -66,7 +66,7 @@ class _NodeEnv(Endpoint):
             return
         sim = self.cluster.sim
         if due > sim.now_us:
-            self._timers[name] = sim.call_at_us(due, self._fire, name)
+            self._timers[name] = sim.push_us(due, self._fire, name)
             return
         del self._due[name]
         del self._timers[name]
@@ -74,8 +74,8 @@ class _NodeEnv(Endpoint):
 
     def stop(self) -> None:
         self.alive = False
-        for timer in self._timers.values():
-            timer.cancel()
+        for entry in self._timers.values():
+            entry[2] = None
         self._timers.clear()
         self._due.clear()
 

@@ -28,6 +28,7 @@ class RequestVote:
 
     __slots__ = ("term", "candidate", "last_log_index", "last_log_term")
     TAG = 1
+    NAME = "RequestVote"
 
     def __init__(self, term: int, candidate: int, last_log_index: int, last_log_term: int) -> None:
         self.term = term
@@ -48,6 +49,7 @@ class RequestVoteReply:
 
     __slots__ = ("term", "granted")
     TAG = 2
+    NAME = "RequestVoteReply"
 
     def __init__(self, term: int, granted: bool) -> None:
         self.term = term
@@ -65,6 +67,7 @@ class AppendEntries:
 
     __slots__ = ("term", "leader", "prev_log_index", "prev_log_term", "entries", "leader_commit")
     TAG = 3
+    NAME = "AppendEntries"
 
     def __init__(self, term: int, leader: int, prev_log_index: int, prev_log_term: int,
                  entries: tuple[LogEntry, ...], leader_commit: int) -> None:
@@ -92,6 +95,7 @@ class AppendEntriesReply:
 
     __slots__ = ("term", "success", "conflict_index", "conflict_term")
     TAG = 4
+    NAME = "AppendEntriesReply"
 
     def __init__(self, term: int, success: bool, conflict_index: int = 0,
                  conflict_term: int = 0) -> None:

@@ -90,9 +90,10 @@ class Network:
 
     # ----------------------------------------------------------------- calls
     def _delay(self) -> float:
+        """One-way delay of a delivered message: latency, plus 0-26 ms when unreliable."""
         lo, hi = self.latency
         r = self._rng.random
-        d = lo + (hi - lo) * r() if hi > lo else lo
+        d = lo + (hi - lo) * r()
         if not self.reliable:
             d += int(r() * SHORT_DELAY)
         return d
@@ -105,22 +106,28 @@ class Network:
         self.total_bytes += request.size()
         self._next_id += 1
         mid = self._next_id
-        name = type(request).__name__
         record = self.trace._events.append
-        record((now, "send", src, dst, name, request.term, mid))
+        record((now, "send", src, dst, request.NAME, request.term, mid))
         caller = self.servers[src]
         server = self.servers[dst]
-        if server is None or not self.link_up(src, dst):
-            record((now, "drop", src, dst, name, request.term, mid,
+        connected = self.connected
+        if (server is None or not (connected[src] and connected[dst])
+                or (self._group_of is not None and not self.link_up(src, dst))):
+            record((now, "drop", src, dst, request.NAME, request.term, mid,
                     "dead" if server is None else "unreachable"))
             span = LONG_DELAY if self.long_delays else UNREACHABLE_DELAY
-            sim.call_later(int(self._rng.random() * span), self._fail, caller, dst, request)
+            sim.post(int(self._rng.random() * span), self._fail, caller, dst, request)
+            return
+        if self.reliable:
+            lo, hi = self.latency
+            sim.post(lo + (hi - lo) * self._rng.random(), self._arrive_request, src, dst,
+                     request, mid, caller, server)
             return
         delay = self._delay()
-        if not self.reliable and self._rng.random() < DROP_RATE:
-            sim.call_later(delay, self._lose, src, dst, request, mid, caller)
+        if self._rng.random() < DROP_RATE:
+            sim.post(delay, self._lose, src, dst, request, mid, caller)
             return
-        sim.call_later(delay, self._arrive_request, src, dst, request, mid, caller, server)
+        sim.post(delay, self._arrive_request, src, dst, request, mid, caller, server)
 
     def _fail(self, caller: Optional[Endpoint], dst: int, request: Message) -> None:
         if caller is not None and caller.alive:
@@ -128,8 +135,8 @@ class Network:
 
     def _lose(self, src: int, dst: int, msg: Message, mid: int, caller: Optional[Endpoint],
               reason: str = "lost", request: Optional[Message] = None) -> None:
-        self.trace._events.append((self.sim.now, "drop", src, dst, type(msg).__name__, msg.term,
-                                   mid, reason))
+        self.trace._events.append((self.sim.now, "drop", src, dst, msg.NAME, msg.term, mid,
+                                   reason))
         if request is None:  # a lost request: the caller (src) learns the call failed
             self._fail(caller, dst, msg)
         else:                # a lost reply: the caller is dst
@@ -141,10 +148,10 @@ class Network:
             self._lose(src, dst, request, mid, caller,
                        "dead" if self.servers[dst] is not server else "cut")
             return
-        now = self.sim.now
-        name = type(request).__name__
+        sim = self.sim
+        now = sim.now
         record = self.trace._events.append
-        record((now, "deliver", src, dst, name, request.term, mid))
+        record((now, "deliver", src, dst, request.NAME, request.term, mid))
         self.delivered[dst] += 1
         node = server.node
         if self.persist_delay[1] > 0:
@@ -157,31 +164,33 @@ class Network:
         # the reply travels back as a message of its own
         self._next_id += 1
         rid = self._next_id
-        rname = type(reply).__name__
-        record((now, "send", dst, src, rname, reply.term, rid))
+        record((now, "send", dst, src, reply.NAME, reply.term, rid))
         rng = self._rng
-        delay = self._delay()
+        lo, hi = self.latency
+        delay = lo + (hi - lo) * rng.random()
         if wrote:  # the reply waits for the state it depends on to reach stable storage
-            lo, hi = self.persist_delay
-            delay += lo + (hi - lo) * rng.random()
-        if not self.reliable and rng.random() < DROP_RATE:
-            self.sim.call_later(delay, self._lose, dst, src, reply, rid, caller, "lost", request)
-            return
+            plo, phi = self.persist_delay
+            delay += plo + (phi - plo) * rng.random()
+        if not self.reliable:
+            delay += int(rng.random() * SHORT_DELAY)
+            if rng.random() < DROP_RATE:
+                sim.post(delay, self._lose, dst, src, reply, rid, caller, "lost", request)
+                return
         if self.long_reordering and rng.random() < REORDER_PROBABILITY:
             delay += REORDER_BASE + rng.randrange(1 + rng.randrange(REORDER_SPAN))
-        self.sim.call_later(delay, self._arrive_reply, src, dst, request, reply, rid, caller,
-                            server)
+        sim.post(delay, self._arrive_reply, src, dst, request, reply, rid, caller, server)
 
     def _arrive_reply(self, src: int, dst: int, request: Message, reply: Message, rid: int,
                       caller: Optional[Endpoint], server: Endpoint) -> None:
-        if caller is None or not caller.alive or self.servers[src] is not caller:
+        servers = self.servers
+        if caller is None or not caller.alive or servers[src] is not caller:
             self._lose(dst, src, reply, rid, None, "dead", request)
             return
-        if self.servers[dst] is not server or not self.link_up(src, dst):
+        if servers[dst] is not server or not self.link_up(src, dst):
             self._lose(dst, src, reply, rid, caller,
-                       "dead" if self.servers[dst] is not server else "cut", request)
+                       "dead" if servers[dst] is not server else "cut", request)
             return
         self.total_bytes += reply.size()
-        self.trace._events.append((self.sim.now, "deliver", dst, src, type(reply).__name__,
+        self.trace._events.append((self.sim.now, "deliver", dst, src, reply.NAME,
                                    reply.term, rid))
         caller.node.handle_reply(dst, request, reply)

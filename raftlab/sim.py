@@ -106,6 +106,19 @@ class Simulator:
         heappush(self._heap, entry)
         return Timer(entry)
 
+    def post(self, delay: float, callback: Callable[..., Any], *args: Any) -> None:
+        """Like ``call_later`` for a call that is never cancelled (no handle; the fast path)."""
+        self._seq += 1
+        heappush(self._heap, [self.now_us + round(delay * 1000), self._seq, callback, args])
+
+    def push_us(self, time_us: int, callback: Callable[..., Any], *args: Any) -> list:
+        """Schedule at ``time_us`` (>= now, unchecked) and return the raw heap entry
+        ``[time_us, seq, callback, args]``; setting ``entry[2] = None`` cancels it."""
+        self._seq += 1
+        entry = [time_us, self._seq, callback, args]
+        heappush(self._heap, entry)
+        return entry
+
     def peek(self) -> float:
         """Time (ms) of the next pending event, or ``inf`` if none."""
         heap = self._heap
