@@ -1,0 +1,387 @@
+"""Packaging consistency: pyproject.toml, environment.yml and the Makefile agree.
+
+environment.yml is the conda route to the same environment that `make test`
+builds from the `test` extra in pyproject.toml.  These tests parse both files
+(tomllib for the TOML; a small line-based reader for the YAML, so no PyYAML is
+needed) and fail when one of them lists a package, a version or a Python that
+the other does not allow.  The checker itself is tested on broken copies of
+the real files, so a check that can never fail would be caught too.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    tomllib = pytest.importorskip("tomli")
+
+ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = ROOT / "pyproject.toml"
+ENVIRONMENT = ROOT / "environment.yml"
+MAKEFILE = ROOT / "Makefile"
+
+
+# --------------------------------------------------------------------------
+# Requirement strings and versions (a subset of PEP 508 / PEP 440 that is
+# enough for this project; anything else is rejected loudly, not ignored).
+
+_REQ_RE = re.compile(
+    r"^\s*(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*"
+    r"(?:\[(?P<extras>[^\]]*)\])?\s*(?P<specs>[^;]*?)\s*$"
+)
+_SPEC_RE = re.compile(r"^\s*(?P<op>===|~=|==|!=|<=|>=|<|>)\s*(?P<version>[^\s,]+)\s*$")
+_RELEASE_RE = re.compile(r"^\d+(?:\.\d+)*$")
+
+
+def normalize_name(name: str) -> str:
+    """PEP 503 normalized project name."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def parse_requirement(text: str) -> tuple[str, tuple[str, ...], list[tuple[str, str]]]:
+    """'Pkg[extra]>=1.2,<2' -> ('pkg', ('extra',), [('>=', '1.2'), ('<', '2')])."""
+    if ";" in text:
+        raise ValueError(f"environment markers are not supported here: {text!r}")
+    m = _REQ_RE.match(text)
+    if not m:
+        raise ValueError(f"cannot parse requirement {text!r}")
+    extras = tuple(
+        sorted(normalize_name(e) for e in (m.group("extras") or "").split(",") if e.strip())
+    )
+    specs = []
+    for part in filter(None, (p.strip() for p in m.group("specs").split(","))):
+        sm = _SPEC_RE.match(part)
+        if not sm:
+            raise ValueError(f"cannot parse version specifier {part!r} in {text!r}")
+        specs.append((sm.group("op"), sm.group("version")))
+    return normalize_name(m.group("name")), extras, specs
+
+
+def version_key(version: str) -> tuple[int, ...] | None:
+    """'3.7' -> (3, 7, 0, ...); None for anything but a plain release number."""
+    if not _RELEASE_RE.match(version):
+        return None
+    parts = [int(p) for p in version.split(".")]
+    return tuple(parts + [0] * (6 - len(parts)))
+
+
+def spec_implies(env_specs: list[tuple[str, str]], op: str, version: str) -> bool:
+    """True if every version allowed by env_specs is also allowed by `op version`."""
+    want = version_key(version)
+    if want is None or op in ("~=", "==="):
+        return (op, version) in env_specs
+    for eop, ever in env_specs:
+        have = version_key(ever)
+        if have is None:
+            continue
+        if op == ">=" and (
+            (eop in (">=", "==", "~=") and have >= want) or (eop == ">" and have >= want)
+        ):
+            return True
+        if op == ">" and ((eop == ">" and have >= want) or (eop in (">=", "==", "~=") and have > want)):
+            return True
+        if op == "<=" and ((eop in ("<=", "==") and have <= want) or (eop == "<" and have <= want)):
+            return True
+        if op == "<" and ((eop == "<" and have <= want) or (eop in ("<=", "==") and have < want)):
+            return True
+        if op == "==" and eop == "==" and have == want:
+            return True
+        if op == "!=" and ((eop == "!=" and have == want) or (eop == "==" and have != want)):
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------
+# environment.yml: a line-based reader for the simple shape this file has:
+# top-level `key: value` lines, top-level lists, and one nested `- pip:` list.
+
+
+def parse_environment_yml(text: str) -> dict:
+    """Return {'name', 'channels', 'conda', 'pip'} from an environment.yml text."""
+    result: dict = {"name": None, "channels": [], "conda": [], "pip": []}
+    section = None  # 'channels' | 'dependencies' | None
+    in_pip = False
+    pip_indent = -1
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        line = re.sub(r"(^|\s)#.*$", "", raw).rstrip()
+        if not line.strip():
+            continue
+        if "\t" in raw[: len(raw) - len(raw.lstrip())]:
+            raise ValueError(f"environment.yml line {lineno}: tabs are not allowed in YAML indentation")
+        indent = len(line) - len(line.lstrip())
+        body = line.strip()
+        if indent == 0:
+            in_pip = False
+            key, sep, value = body.partition(":")
+            if not sep:
+                raise ValueError(f"environment.yml line {lineno}: expected 'key: value', got {body!r}")
+            key, value = key.strip(), value.strip()
+            if key == "name":
+                result["name"] = value.strip("'\"")
+                section = None
+            elif key in ("channels", "dependencies"):
+                if value:
+                    raise ValueError(f"environment.yml line {lineno}: inline lists are not supported")
+                section = key
+            else:
+                section = None  # prefix, variables, ...: not needed here
+            continue
+        if not body.startswith("- "):
+            raise ValueError(f"environment.yml line {lineno}: expected a list item, got {body!r}")
+        item = body[2:].strip().strip("'\"")
+        if in_pip and indent > pip_indent:
+            result["pip"].append(item)
+            continue
+        in_pip = False
+        if section == "channels":
+            result["channels"].append(item)
+        elif section == "dependencies":
+            if item == "pip:":
+                in_pip, pip_indent = True, indent
+            else:
+                result["conda"].append(item)
+    return result
+
+
+def conda_python_version(conda_deps: list[str]) -> str | None:
+    """'python=3.11' / 'python==3.11.7' / 'python 3.11' -> '3.11' / '3.11.7'."""
+    for dep in conda_deps:
+        m = re.match(r"^python\s*(?:==?|\s)\s*([0-9][0-9.]*)\*?$", dep)
+        if m:
+            return m.group(1).rstrip(".")
+        if dep == "python":
+            return None
+    return None
+
+
+# --------------------------------------------------------------------------
+# The consistency checker: returns a list of human-readable problems.
+
+
+def check_consistency(pyproject: dict, env: dict, makefile_text: str | None = None) -> list[str]:
+    problems: list[str] = []
+    project = pyproject["project"]
+    extras = project.get("optional-dependencies", {})
+
+    if project.get("dependencies"):
+        problems.append(f"the core must have no dependencies, has {project['dependencies']}")
+
+    def reqs(extra: str) -> dict:
+        out = {}
+        for text in extras.get(extra, []):
+            name, _, specs = parse_requirement(text)
+            out[name] = specs
+        return out
+
+    for needed in ("plots", "progress", "dask", "lab", "test"):
+        if needed not in extras:
+            problems.append(f"pyproject.toml has no [{needed}] extra")
+    test = reqs("test")
+    # The test extra is a superset of lab (and so of plots/progress) and of dask.
+    for sub in ("plots", "progress", "dask", "lab"):
+        for name, specs in reqs(sub).items():
+            if name not in test:
+                problems.append(f"'{name}' is in the [{sub}] extra but not in [test]")
+            elif any(not spec_implies(test[name], op, v) for op, v in specs):
+                problems.append(f"[test] allows a '{name}' that [{sub}] does not: {test[name]} vs {specs}")
+
+    # environment.yml's pip section lists exactly the test extra, no looser.
+    if env["name"] != "raftlab":
+        problems.append(f"environment.yml name is {env['name']!r}, expected 'raftlab'")
+    if "pip" not in env["conda"]:
+        problems.append("environment.yml does not install pip, which its pip: section needs")
+    env_pip: dict = {}
+    installs_self = False
+    for item in env["pip"]:
+        if item.startswith("-e"):
+            target = item[2:].strip()
+            installs_self = installs_self or target.startswith(".")
+            continue
+        name, _, specs = parse_requirement(item)
+        env_pip[name] = specs
+    if not installs_self:
+        problems.append("environment.yml does not install raftlab itself ('-e .' in its pip: section)")
+    for name, specs in test.items():
+        if name not in env_pip:
+            problems.append(f"'{name}' is in the [test] extra but missing from environment.yml")
+            continue
+        for op, v in specs:
+            if not spec_implies(env_pip[name], op, v):
+                problems.append(
+                    f"environment.yml allows a '{name}' that pyproject.toml does not: "
+                    f"{env_pip[name] or 'any version'} vs {op}{v}"
+                )
+    for name in env_pip:
+        if name not in test:
+            problems.append(f"'{name}' is in environment.yml but not in the [test] extra")
+
+    # Python versions.
+    requires = project.get("requires-python", "")
+    _, _, py_specs = parse_requirement("python" + requires)
+    env_py = conda_python_version(env["conda"])
+    if env_py is None:
+        problems.append("environment.yml does not pin a python version (python=X.Y)")
+    else:
+        for op, v in py_specs:
+            if not spec_implies([("==", env_py)], op, v):
+                problems.append(f"environment.yml's python={env_py} is not allowed by requires-python {requires!r}")
+    if makefile_text is not None:
+        lows = [v for op, v in py_specs if op == ">="]
+        m = re.search(r"^MIN_PYTHON\s*[:?]?=\s*(\S+)", makefile_text, re.M)
+        if not m:
+            problems.append("Makefile has no MIN_PYTHON setting")
+        elif lows and version_key(m.group(1)) != version_key(lows[0]):
+            problems.append(f"Makefile MIN_PYTHON={m.group(1)} but requires-python is {requires!r}")
+    return problems
+
+
+# --------------------------------------------------------------------------
+# Tests on the real files.
+
+
+@pytest.fixture(scope="module")
+def pyproject() -> dict:
+    with PYPROJECT.open("rb") as f:
+        return tomllib.load(f)
+
+
+@pytest.fixture(scope="module")
+def env_text() -> str:
+    return ENVIRONMENT.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def makefile_text() -> str:
+    return MAKEFILE.read_text(encoding="utf-8")
+
+
+def test_pyproject_metadata(pyproject):
+    project = pyproject["project"]
+    assert project["name"] == "raftlab"
+    assert project["version"] == "0.1.0"
+    assert project["requires-python"] == ">=3.10"
+    assert project["dependencies"] == []
+    assert project["scripts"]["raftlab"] == "raftlab.cli:main"
+    assert pyproject["tool"]["setuptools"]["packages"]["find"]["include"] == ["raftlab*"]
+
+
+def test_pytest_runs_notebooks_in_strict_nbval(pyproject):
+    ini = pyproject["tool"]["pytest"]["ini_options"]
+    assert ini["testpaths"] == ["tests", "notebooks"]
+    assert "--nbval" in ini["addopts"]
+    assert "--nbval-lax" not in ini["addopts"]
+    i = ini["addopts"].index("--nbval-sanitize-with")
+    assert (ROOT / ini["addopts"][i + 1]).is_file()
+    names = {m.split(":")[0].strip() for m in ini["markers"]}
+    assert {"browser", "slow"} <= names
+
+
+def test_environment_yml_matches_test_extra(pyproject, env_text, makefile_text):
+    problems = check_consistency(pyproject, parse_environment_yml(env_text), makefile_text)
+    assert problems == []
+
+
+def test_environment_yml_shape(env_text):
+    env = parse_environment_yml(env_text)
+    assert env["name"] == "raftlab"
+    assert conda_python_version(env["conda"]) == "3.11"
+    assert "pip" in env["conda"]
+    assert len(env["pip"]) >= 12
+
+
+# --------------------------------------------------------------------------
+# The checker catches breakage (each case edits a copy of the real files).
+
+
+def _drop_line(text: str, needle: str) -> str:
+    lines = text.splitlines(keepends=True)
+    kept = [ln for ln in lines if ln.strip() != needle]
+    assert len(kept) == len(lines) - 1, f"{needle!r} not found exactly once"
+    return "".join(kept)
+
+
+@pytest.mark.parametrize(
+    "edit, expected",
+    [
+        (lambda t: _drop_line(t, "- nbval>=0.10"), "'nbval' is in the [test] extra but missing"),
+        (lambda t: _drop_line(t, "- hypothesis"), "'hypothesis' is in the [test] extra but missing"),
+        (lambda t: t.replace("matplotlib>=3.7", "matplotlib>=3.5"), "allows a 'matplotlib'"),
+        (lambda t: t.replace("playwright>=1.40", "playwright"), "allows a 'playwright'"),
+        (lambda t: t.replace("- python=3.11", "- python=3.9"), "python=3.9 is not allowed"),
+        (lambda t: t.replace("- python=3.11", "- python"), "does not pin a python"),
+        (lambda t: t.replace("- hypothesis", "- hypothesis\n      - requests"), "'requests' is in environment.yml"),
+        (lambda t: _drop_line(t, "- -e ."), "does not install raftlab itself"),
+        (lambda t: t.replace("name: raftlab", "name: other"), "name is 'other'"),
+    ],
+)
+def test_checker_catches_broken_environment(pyproject, env_text, makefile_text, edit, expected):
+    broken = edit(env_text)
+    assert broken != env_text
+    problems = check_consistency(pyproject, parse_environment_yml(broken), makefile_text)
+    assert any(expected in p for p in problems), problems
+
+
+def test_checker_catches_broken_pyproject(pyproject, env_text, makefile_text):
+    import copy
+
+    env = parse_environment_yml(env_text)
+
+    broken = copy.deepcopy(pyproject)
+    broken["project"]["optional-dependencies"]["test"].remove("distributed>=2023.1")
+    problems = check_consistency(broken, env, makefile_text)
+    assert any("'distributed' is in the [dask] extra but not in [test]" in p for p in problems)
+    assert any("'distributed' is in environment.yml but not in the [test] extra" in p for p in problems)
+
+    broken = copy.deepcopy(pyproject)
+    broken["project"]["optional-dependencies"]["test"].append("numpy>=1.24")
+    problems = check_consistency(broken, env, makefile_text)
+    assert any("'numpy' is in the [test] extra but missing" in p for p in problems)
+
+    broken = copy.deepcopy(pyproject)
+    broken["project"]["requires-python"] = ">=3.12"
+    problems = check_consistency(broken, env, makefile_text)
+    assert any("python=3.11 is not allowed" in p for p in problems)
+    assert any("MIN_PYTHON" in p for p in problems)
+
+    broken = copy.deepcopy(pyproject)
+    broken["project"]["dependencies"] = ["tqdm"]
+    assert any("no dependencies" in p for p in check_consistency(broken, env, makefile_text))
+
+
+def test_checker_catches_makefile_drift(pyproject, env_text, makefile_text):
+    env = parse_environment_yml(env_text)
+    drifted = re.sub(r"^MIN_PYTHON\s*[:?]?=.*$", "MIN_PYTHON := 3.8", makefile_text, flags=re.M)
+    assert drifted != makefile_text
+    assert any("MIN_PYTHON=3.8" in p for p in check_consistency(pyproject, env, drifted))
+
+
+@pytest.mark.parametrize(
+    "env_specs, op, version, ok",
+    [
+        ([(">=", "3.7")], ">=", "3.7", True),
+        ([(">=", "3.8")], ">=", "3.7", True),
+        ([(">=", "3.6")], ">=", "3.7", False),
+        ([], ">=", "3.7", False),
+        ([("==", "3.9.1")], ">=", "3.7", True),
+        ([("==", "3.11")], ">=", "3.10", True),
+        ([("==", "3.9")], ">=", "3.10", False),
+        ([("<", "2")], "<", "3", True),
+        ([("<", "4")], "<", "3", False),
+        ([("~=", "1.4")], "~=", "1.4", True),
+    ],
+)
+def test_spec_implies(env_specs, op, version, ok):
+    assert spec_implies(env_specs, op, version) is ok
+
+
+def test_parse_requirement():
+    assert parse_requirement("Jupyter_Lab[All] >= 4, <5") == ("jupyter-lab", ("all",), [(">=", "4"), ("<", "5")])
+    assert parse_requirement("ipykernel") == ("ipykernel", (), [])
+    with pytest.raises(ValueError):
+        parse_requirement("foo >> 3")
