@@ -1,0 +1,405 @@
+"""Pictures of a trace: a swimlane timeline, a message (space-time) diagram, terms over time.
+
+Every function takes a ``Trace`` (or a ``Cluster``: its ``.trace`` is used), an optional time
+window ``start``/``end`` in virtual ms and an optional matplotlib ``ax``; it returns the Figure.
+What was drawn is also kept as plain data in ``fig.raftlab`` (a dict, one entry per axes-level
+call: the last call wins), so tests and curious users can check a picture against the trace.
+
+Colours come from the Okabe-Ito palette (safe for colour-blind readers) and mean the same thing
+in every plot: ``ROLE_COLORS`` for roles, ``MESSAGE_COLORS`` for message types (a RequestVote is
+a candidate's colour, an AppendEntries a leader's).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Optional, Sequence
+
+import matplotlib
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from .analysis import (as_trace, check_window, disconnect_spans, node_count, partition_spans,
+                       role_spans)
+
+__all__ = ["OKABE_ITO", "ROLE_COLORS", "MESSAGE_COLORS", "VOTE_COLORS", "timeline",
+           "message_diagram", "terms"]
+
+#: The Okabe-Ito palette (Okabe & Ito, "Color Universal Design", 2008), plus its grey.
+OKABE_ITO = {
+    "black": "#000000", "orange": "#E69F00", "sky blue": "#56B4E9", "bluish green": "#009E73",
+    "yellow": "#F0E442", "blue": "#0072B2", "vermillion": "#D55E00",
+    "reddish purple": "#CC79A7", "grey": "#999999",
+}
+
+#: One colour per role, shared by every plot and widget.
+ROLE_COLORS = {
+    "follower": OKABE_ITO["sky blue"],
+    "candidate": OKABE_ITO["orange"],
+    "leader": OKABE_ITO["blue"],
+    "crashed": OKABE_ITO["black"],
+    "disconnected": OKABE_ITO["grey"],
+}
+
+#: One colour per message type: requests take the colour of the role that sends them.
+MESSAGE_COLORS = {
+    "RequestVote": ROLE_COLORS["candidate"],
+    "RequestVoteReply": OKABE_ITO["reddish purple"],
+    "AppendEntries": ROLE_COLORS["leader"],
+    "AppendEntriesReply": OKABE_ITO["bluish green"],
+}
+
+#: Vote arrows on the timeline: a granted vote has the RequestVoteReply colour, a denied one
+#: vermillion (and a dashed line).
+VOTE_COLORS = {True: MESSAGE_COLORS["RequestVoteReply"], False: OKABE_ITO["vermillion"]}
+
+PARTITION_COLOR = OKABE_ITO["yellow"]
+OTHER_MESSAGE_COLOR = OKABE_ITO["grey"]
+MAX_MARKS = 400      # heartbeat rounds drawn one by one on a timeline; more are summarised
+MAX_LABELS = 30      # term labels per lane that fit side by side
+
+
+# ------------------------------------------------------------------ shared helpers
+def _axes(ax: Any, n_lanes: int, width: float = 11.0) -> tuple[Figure, Any]:
+    if ax is not None:
+        return ax.figure, ax
+    fig = Figure(figsize=(width, 1.2 + 0.55 * n_lanes), dpi=100, layout="constrained")
+    return fig, fig.add_subplot()
+
+
+def _nodes(trace: Any, nodes: Optional[Iterable[int]]) -> list[int]:
+    n = node_count(trace)
+    if nodes is None:
+        return list(range(n))
+    try:
+        chosen = list(nodes)
+    except TypeError:
+        raise ValueError(f"nodes must be a list of node ids, got {nodes!r}") from None
+    if not chosen:
+        raise ValueError("nodes must name at least one node id")
+    for i in chosen:
+        if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n:
+            raise ValueError(f"unknown node id {i!r} in nodes: node ids are 0..{n - 1}")
+    if len(set(chosen)) != len(chosen):
+        raise ValueError(f"nodes lists a node twice: {chosen!r}")
+    return chosen
+
+
+def _lanes(ax: Any, nodes: Sequence[int], start: float, end: float) -> dict[int, float]:
+    """Node 0 at the top; returns each node's lane centre."""
+    y = {node: float(len(nodes) - 1 - k) for k, node in enumerate(nodes)}
+    ax.set_yticks([y[i] for i in nodes], [f"node {i}" for i in nodes])
+    ax.set_ylim(-0.7, len(nodes) - 0.3)
+    pad = (end - start) * 0.01 if end > start else 1.0
+    ax.set_xlim(start - pad, end + pad)
+    ax.set_xlabel("virtual time (ms)")
+    ax.tick_params(axis="y", length=0)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    return y
+
+
+def _clip(a: float, b: float, start: float, end: float) -> Optional[tuple[float, float]]:
+    lo, hi = max(a, start), min(b, end)
+    return (lo, hi) if hi > lo or (hi == lo and a == b) else None
+
+
+def _reply_ends(raw: list[tuple]) -> dict[int, tuple[float, str]]:
+    """Message id -> (time, "deliver" | "drop") of its fate."""
+    fate: dict[int, tuple[float, str]] = {}
+    for r in raw:
+        if r[1] == "deliver" or r[1] == "drop":
+            fate.setdefault(r[6], (r[0], r[1]))
+    return fate
+
+
+# ------------------------------------------------------------------ timeline
+def timeline(trace: Any, *, start: Optional[float] = None, end: Optional[float] = None,
+             ax: Any = None, nodes: Optional[Iterable[int]] = None,
+             title: Optional[str] = None) -> Figure:
+    """One swimlane per node: roles as coloured bands, terms written where they change,
+    election timeouts (triangles), votes (arrows voter -> candidate; granted solid green,
+    denied dashed purple), crashes (black), disconnections (grey hatching), partitions
+    (yellow shading), and the leader's heartbeat rounds (ticks, summarised when too dense)."""
+    trace = as_trace(trace)
+    start, end = check_window(trace, start, end)
+    chosen = _nodes(trace, nodes)
+    fig, ax = _axes(ax, len(chosen))
+    y = _lanes(ax, chosen, start, end)
+    span = max(end - start, 1e-9)
+    info: dict[str, Any] = {"window": (start, end), "nodes": tuple(chosen), "bands": [],
+                            "leader_bands": [], "term_labels": [], "timeouts": [],
+                            "vote_arrows": [], "disconnected": [], "partitions": [],
+                            "heartbeats": 0, "heartbeat_rounds": 0}
+
+    # partitions: shaded behind everything, labelled at the top
+    for p in partition_spans(trace):
+        c = _clip(p.start, p.end, start, end)
+        if c is None:
+            continue
+        ax.axvspan(c[0], c[1], color=PARTITION_COLOR, alpha=0.3, lw=0, zorder=0,
+                   gid="partition")
+        label = "partition " + " | ".join("{" + ",".join(map(str, g)) + "}" for g in p.groups)
+        ax.text(c[0], -0.66, " " + label, fontsize=8, va="bottom", ha="left", clip_on=True,
+                zorder=5)
+        info["partitions"].append((p.start, p.end, p.groups))
+
+    # role bands, and the term written where it changes
+    last_label_x: dict[int, float] = {}
+    min_gap = span / MAX_LABELS
+    prev_term: dict[int, Optional[int]] = {}
+    for s in role_spans(trace):
+        if s.node not in y:
+            continue
+        term_changed = prev_term.get(s.node) != s.term and s.role != "crashed"
+        if s.role != "crashed":
+            prev_term[s.node] = s.term
+        c = _clip(s.start, s.end, start, end)
+        if c is None:
+            continue
+        height = 0.3 if s.role == "follower" else 0.6
+        ax.broken_barh([(c[0], c[1] - c[0])], (y[s.node] - height / 2, height),
+                       facecolors=ROLE_COLORS[s.role], edgecolor="none", zorder=2,
+                       gid=f"band:{s.role}:{s.node}:{s.term}")
+        info["bands"].append((s.node, s.role, s.term, c[0], c[1]))
+        if s.role == "leader":
+            info["leader_bands"].append((s.node, s.term, c[0], c[1]))
+        if (term_changed or s.role == "leader") and (
+                c[0] - last_label_x.get(s.node, -math.inf) >= min_gap):
+            ax.annotate(f"t{s.term}", (c[0], y[s.node] + 0.31), xytext=(4, 0),
+                        textcoords="offset points", fontsize=7, va="bottom", ha="left",
+                        zorder=6, annotation_clip=True)
+            last_label_x[s.node] = c[0]
+            info["term_labels"].append((s.node, s.term, c[0]))
+
+    # disconnections: grey hatching over whatever role the node still thinks it has
+    for node, a, b in disconnect_spans(trace):
+        c = _clip(a, b, start, end)
+        if node not in y or c is None:
+            continue
+        ax.broken_barh([(c[0], c[1] - c[0])], (y[node] - 0.4, 0.8), facecolors="none",
+                       edgecolor=ROLE_COLORS["disconnected"], hatch="////", lw=0.8, zorder=3,
+                       gid=f"disconnected:{node}")
+        info["disconnected"].append((node, c[0], c[1]))
+
+    raw = trace.raw
+    fate = _reply_ends(raw)
+    lo_i, hi_i = _index_window(raw, start, end)
+    timeouts_x: list[float] = []
+    timeouts_y: list[float] = []
+    rounds: dict[int, list[float]] = {}
+    last_round: dict[int, float] = {}
+    for k in range(lo_i, hi_i):
+        r = raw[k]
+        kind = r[1]
+        if kind == "timeout":
+            if r[2] in y:
+                timeouts_x.append(r[0])
+                timeouts_y.append(y[r[2]])
+                info["timeouts"].append((r[2], r[3], r[0]))
+        elif kind == "vote":
+            t, _, voter, cand, term, granted = r
+            info["vote_arrows"].append((voter, cand, term, granted, t))
+            if voter not in y or cand not in y:
+                continue
+            t_end = _vote_reply_time(raw, k, voter, cand, fate, t)
+            ax.annotate("", xy=(t_end, y[cand]), xytext=(t, y[voter]), zorder=7,
+                        arrowprops=dict(arrowstyle="-|>", color=VOTE_COLORS[granted],
+                                        lw=1.3, ls="-" if granted else "--",
+                                        shrinkA=0, shrinkB=2, mutation_scale=9),
+                        gid=f"vote:{voter}:{cand}:{term}:{granted}")
+        elif kind == "send" and r[4] == "AppendEntries" and r[2] in y:
+            if last_round.get(r[2]) != _t_of(r):
+                last_round[r[2]] = r[0]
+                rounds.setdefault(r[2], []).append(r[0])
+    if timeouts_x:
+        ax.scatter(timeouts_x, timeouts_y, marker="v", s=28, color="black", edgecolors="white",
+                   linewidths=0.6, zorder=8, gid="timeouts")
+    n_rounds = sum(len(v) for v in rounds.values())
+    info["heartbeat_rounds"] = n_rounds
+    if 0 < n_rounds <= MAX_MARKS:
+        for node, times in rounds.items():
+            ax.scatter(times, [y[node] - 0.36] * len(times), marker="|", s=18, lw=0.8,
+                       color=ROLE_COLORS["leader"], zorder=4, gid=f"heartbeats:{node}")
+        info["heartbeats"] = n_rounds
+
+    # legend
+    handles = [Patch(color=ROLE_COLORS[r], label=r) for r in
+               ("follower", "candidate", "leader", "crashed")]
+    handles.append(Patch(facecolor="none", edgecolor=ROLE_COLORS["disconnected"], hatch="////",
+                         label="disconnected"))
+    if info["partitions"]:
+        handles.append(Patch(color=PARTITION_COLOR, alpha=0.3, label="partitioned"))
+    handles.append(Line2D([], [], marker="v", ls="", color="black", label="election timeout"))
+    handles.append(Line2D([], [], color=VOTE_COLORS[True], label="vote granted"))
+    handles.append(Line2D([], [], color=VOTE_COLORS[False], ls="--", label="vote denied"))
+    if info["heartbeats"]:
+        handles.append(Line2D([], [], marker="|", ls="", color=ROLE_COLORS["leader"],
+                              label="AppendEntries round"))
+    elif n_rounds:
+        handles.append(Line2D([], [], ls="", label=f"{n_rounds} AppendEntries\nrounds not drawn:"
+                              "\nzoom in with\nstart=, end="))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
+              frameon=False)
+    ax.set_title(title if title is not None else _default_title(trace, "Timeline", start, end),
+                 fontsize=10, loc="left")
+    fig.raftlab = info
+    return fig
+
+
+def _t_of(r: tuple) -> float:
+    return r[0]
+
+
+def _index_window(raw: list[tuple], start: float, end: float) -> tuple[int, int]:
+    """Indices ``[lo, hi)`` of the events with ``start <= time <= end`` (events are in order)."""
+    import bisect
+    lo = bisect.bisect_left(raw, start, key=_t_of)
+    hi = bisect.bisect_right(raw, end, key=_t_of)
+    return lo, hi
+
+
+def _vote_reply_time(raw: list[tuple], k: int, voter: int, cand: int,
+                     fate: dict[int, tuple[float, str]], t: float) -> float:
+    """When the answer to a vote reached the candidate (or was lost); ``t`` if unknown."""
+    for j in range(k + 1, min(k + 6, len(raw))):
+        r = raw[j]
+        if r[0] != t:
+            break
+        if r[1] == "send" and r[2] == voter and r[3] == cand and r[4] == "RequestVoteReply":
+            return fate.get(r[6], (t, ""))[0]
+    return t
+
+
+def _default_title(trace: Any, what: str, start: float, end: float) -> str:
+    n = node_count(trace)
+    seed = trace.meta.get("seed")
+    where = f"seed {seed}, " if seed is not None else ""
+    return f"{what}: {n} nodes, {where}{start:g}-{end:g} ms"
+
+
+# ------------------------------------------------------------------ message diagram
+def message_diagram(trace: Any, *, start: Optional[float] = None, end: Optional[float] = None,
+                    ax: Any = None, kinds: Optional[Iterable[str]] = None) -> Figure:
+    """A space-time (Lamport) diagram: one horizontal line per node, coloured by its role, and
+    each message sent in the window as an arrow from its send to its delivery; a dropped
+    message stops where it was lost (halfway if lost at once) and ends in a cross.
+    ``kinds`` picks message types, e.g. ``["RequestVote", "RequestVoteReply"]``."""
+    trace = as_trace(trace)
+    start, end = check_window(trace, start, end)
+    wanted = None
+    if kinds is not None:
+        if isinstance(kinds, str):
+            kinds = [kinds]
+        wanted = set(kinds)
+        unknown = sorted(wanted - set(MESSAGE_COLORS))
+        if unknown:
+            raise ValueError(f"unknown message kind(s) {unknown}; kinds are "
+                             f"{', '.join(MESSAGE_COLORS)}")
+    chosen = _nodes(trace, None)
+    fig, ax = _axes(ax, len(chosen))
+    y = _lanes(ax, chosen, start, end)
+    info: dict[str, Any] = {"window": (start, end), "arrows": [], "drops": []}
+
+    for s in role_spans(trace):
+        c = _clip(s.start, s.end, start, end)
+        if c is not None:
+            ax.plot(c, (y[s.node], y[s.node]), color=ROLE_COLORS[s.role], lw=4,
+                    solid_capstyle="butt", zorder=1, alpha=0.45 if s.role == "follower" else 0.8)
+
+    raw = trace.raw
+    fate = _reply_ends(raw)
+    lo_i, hi_i = _index_window(raw, start, end)
+    drop_x: list[float] = []
+    drop_y: list[float] = []
+    counts: dict[str, int] = {}
+    for k in range(lo_i, hi_i):
+        r = raw[k]
+        if r[1] != "send" or (wanted is not None and r[4] not in wanted):
+            continue
+        t, _, src, dst, msg, term, mid = r
+        t_end, how = fate.get(mid, (None, "open"))
+        color = MESSAGE_COLORS.get(msg, OTHER_MESSAGE_COLOR)
+        counts[msg] = counts.get(msg, 0) + 1
+        if how == "deliver":
+            ax.annotate("", xy=(t_end, y[dst]), xytext=(t, y[src]), zorder=3,
+                        arrowprops=dict(arrowstyle="-|>", color=color, lw=1.0, shrinkA=0,
+                                        shrinkB=0, mutation_scale=8),
+                        gid=f"msg:{mid}")
+            info["arrows"].append((mid, msg, src, dst, t, t_end, False))
+            continue
+        if how == "drop":
+            frac = 0.5 if t_end == t else 0.8
+            x_end = t_end
+        else:  # still in flight when the trace ends
+            frac, x_end = 0.5, min(trace.end_time, end)
+        y_end = y[src] + (y[dst] - y[src]) * frac
+        ax.plot((t, x_end), (y[src], y_end), color=color, lw=1.0, ls="-" if how == "drop"
+                else ":", zorder=3, gid=f"msg:{mid}")
+        info["arrows"].append((mid, msg, src, dst, t, x_end, how == "drop"))
+        if how == "drop":
+            drop_x.append(x_end)
+            drop_y.append(y_end)
+            info["drops"].append((mid, msg, src, dst, t_end))
+    if drop_x:
+        ax.scatter(drop_x, drop_y, marker="x", s=30, color="black", lw=1.4, zorder=4,
+                   gid="drops")
+    handles = [Line2D([], [], color=MESSAGE_COLORS[m], label=f"{m} ({counts.get(m, 0)})")
+               for m in MESSAGE_COLORS if wanted is None or m in wanted]
+    handles.append(Line2D([], [], marker="x", ls="", color="black",
+                          label=f"dropped ({len(info['drops'])})"))
+    handles += [Patch(color=ROLE_COLORS[r], label=f"node is {r}") for r in
+                ("follower", "candidate", "leader", "crashed")]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
+              frameon=False)
+    ax.set_title(_default_title(trace, "Messages", start, end), fontsize=10, loc="left")
+    fig.raftlab = info
+    return fig
+
+
+# ------------------------------------------------------------------ terms
+def terms(trace: Any, *, start: Optional[float] = None, end: Optional[float] = None,
+          ax: Any = None) -> Figure:
+    """Each node's current term as a step line, coloured by its role (nodes are nudged apart
+    vertically so equal terms stay visible); gaps are times the node was crashed."""
+    trace = as_trace(trace)
+    start, end = check_window(trace, start, end)
+    n = node_count(trace)
+    fig, ax = _axes(ax, max(3, min(n, 6)))
+    info: dict[str, Any] = {"window": (start, end), "steps": {i: [] for i in range(n)}}
+    nudge = 0.3 / max(n - 1, 1)
+    top = 0
+    for s in role_spans(trace):
+        c = _clip(s.start, s.end, start, end)
+        if c is None or s.role == "crashed":
+            continue
+        yv = s.term + (s.node - (n - 1) / 2) * nudge
+        ax.plot(c, (yv, yv), color=ROLE_COLORS[s.role], lw=2.5 if s.role == "leader" else 1.6,
+                solid_capstyle="butt", zorder=3)
+        steps = info["steps"][s.node]
+        if steps and steps[-1][1] != s.term and steps[-1][2] == c[0]:
+            ax.plot((c[0], c[0]), (steps[-1][3], yv), color="#777777", lw=0.8, zorder=2)
+        steps.append((c[0], s.term, c[1], yv))
+        top = max(top, s.term)
+    ends: dict[tuple[float, int], list[int]] = {}
+    for node, steps in info["steps"].items():
+        if steps:
+            ends.setdefault((steps[-1][2], steps[-1][1]), []).append(node)
+        info["steps"][node] = [(a, term, b) for a, term, b, _ in steps]
+    for (x, term), group in ends.items():
+        ax.text(x, term, " node " + ",".join(map(str, group)), fontsize=7, va="center",
+                ha="left")
+    pad = (end - start) * 0.01 if end > start else 1.0
+    ax.set_xlim(start - pad, end + pad * 8)
+    ax.set_ylim(-0.5, top + 0.7)
+    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.set_xlabel("virtual time (ms)")
+    ax.set_ylabel("term")
+    ax.grid(axis="y", color="#dddddd", lw=0.6)
+    ax.legend(handles=[Line2D([], [], color=ROLE_COLORS[r], lw=2, label=r)
+                       for r in ("follower", "candidate", "leader")],
+              loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    ax.set_title(_default_title(trace, "Terms", start, end), fontsize=10, loc="left")
+    fig.raftlab = info
+    return fig

@@ -1,0 +1,280 @@
+"""The plots draw what the trace says: bands, votes, drops and terms are counted against it."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+from matplotlib.figure import Figure  # noqa: E402
+
+from raftlab import Cluster  # noqa: E402
+from raftlab.plots import (MAX_MARKS, MESSAGE_COLORS, OKABE_ITO, ROLE_COLORS,  # noqa: E402
+                           VOTE_COLORS, message_diagram, terms, timeline)
+
+
+def leader_failure(n=3, seed=1):
+    c = Cluster(n, seed=seed)
+    c.run_for(1500)
+    old = c.check_one_leader()
+    c.disconnect(old)
+    c.run_for(1500)
+    c.connect(old)
+    c.run_for(1000)
+    return c
+
+
+def faults(n=5, seed=4):
+    c = Cluster(n, seed=seed)
+    c.run_for(1000)
+    c.crash(1)
+    c.run_for(700)
+    c.partition([0, 1], [2, 3, 4])
+    c.run_for(2000)
+    c.heal()
+    c.restart(1)
+    c.run_for(1500)
+    return c
+
+
+def split_votes(seed=0):
+    c = Cluster(5, seed=seed, election_timeout=(300, 310))
+    c.run_for(3000)
+    return c
+
+
+def unreliable(seed=3):
+    c = Cluster(3, seed=seed, reliable=False)
+    c.run_for(3000)
+    return c
+
+
+SCENARIOS = {"leader_failure": leader_failure, "faults": faults, "split_votes": split_votes,
+             "unreliable": unreliable}
+
+
+def gids(fig: Figure, prefix: str) -> list[str]:
+    return [a.get_gid() for a in fig.findobj() if (a.get_gid() or "").startswith(prefix)]
+
+
+def png_bytes(fig: Figure) -> int:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    assert buf.getvalue()[:8] == b"\x89PNG\r\n\x1a\n"
+    return len(buf.getvalue())
+
+
+# ------------------------------------------------------------------ palette
+def test_palette_is_okabe_ito_and_roles_are_distinct():
+    palette = set(OKABE_ITO.values())
+    for colors in (ROLE_COLORS, MESSAGE_COLORS, VOTE_COLORS):
+        assert set(colors.values()) <= palette
+    assert set(ROLE_COLORS) == {"follower", "candidate", "leader", "crashed", "disconnected"}
+    assert len(set(ROLE_COLORS.values())) == len(ROLE_COLORS)
+    assert set(MESSAGE_COLORS) == {"RequestVote", "RequestVoteReply", "AppendEntries",
+                                   "AppendEntriesReply"}
+    assert len(set(MESSAGE_COLORS.values())) == 4
+    assert VOTE_COLORS[True] != VOTE_COLORS[False]
+    assert MESSAGE_COLORS["RequestVote"] == ROLE_COLORS["candidate"]
+    assert MESSAGE_COLORS["AppendEntries"] == ROLE_COLORS["leader"]
+
+
+# ------------------------------------------------------------------ timeline
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_timeline_leader_bands_match_terms_with_a_leader(name):
+    c = SCENARIOS[name]()
+    fig = timeline(c.trace)
+    led = {(r[2], r[3]) for r in c.trace.raw if r[1] == "state" and r[4] == "leader"}
+    terms_with_leader = {term for _, term in led}
+    bands = fig.raftlab["leader_bands"]
+    assert len(bands) == len(terms_with_leader) == len(led)
+    assert {(node, term) for node, term, _, _ in bands} == led
+    assert len(gids(fig, "band:leader:")) == len(led)
+    assert png_bytes(fig) > 10_000
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_timeline_has_an_arrow_for_every_vote(name):
+    c = SCENARIOS[name]()
+    fig = timeline(c)
+    votes = [r for r in c.trace.raw if r[1] == "vote"]
+    assert len(fig.raftlab["vote_arrows"]) == len(votes)
+    for granted in (True, False):
+        want = sorted(f"vote:{r[2]}:{r[3]}:{r[4]}:{granted}" for r in votes if r[5] is granted)
+        drawn = [g for g in gids(fig, "vote:") if g.endswith(f":{granted}")]
+        assert sorted(drawn) == want
+    styles = {a.arrow_patch.get_linestyle() for a in fig.axes[0].texts
+              if (a.get_gid() or "").startswith("vote:") and a.get_gid().endswith("False")}
+    if any(not r[5] for r in votes):
+        assert styles and "solid" not in styles  # denied votes are dashed
+
+
+def test_timeline_marks_timeouts_faults_and_partitions():
+    c = faults()
+    fig = timeline(c)
+    info = fig.raftlab
+    assert len(info["timeouts"]) == len(c.trace.of("timeout"))
+    crashed = [b for b in info["bands"] if b[1] == "crashed"]
+    assert [(b[0], b[3], b[4]) for b in crashed] == [
+        (1, c.trace.of("crash")[0].time, c.trace.of("restart")[0].time)]
+    assert info["partitions"] == [(c.trace.of("partition")[0].time, c.trace.of("heal")[0].time,
+                                   ((0, 1), (2, 3, 4)))]
+    assert gids(fig, "partition")
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert any("partition {0,1} | {2,3,4}" in t for t in texts)
+    d = leader_failure()
+    info = timeline(d).raftlab
+    cut = d.trace.of("disconnect")[0]
+    assert info["disconnected"] == [(cut.node, cut.time, d.trace.of("connect")[0].time)]
+
+
+def test_timeline_writes_each_new_term():
+    c = leader_failure()
+    info = timeline(c).raftlab
+    for node in range(c.n):
+        written = [term for n, term, _ in info["term_labels"] if n == node]
+        seen = []
+        for e in c.trace.of("state"):
+            if e.node == node and (not seen or seen[-1] != e.term):
+                seen.append(e.term)
+        assert written == seen  # few terms: every change is labelled
+
+
+def test_timeline_window_zooms_in():
+    c = leader_failure()
+    fig = timeline(c, start=1400, end=2500)
+    info = fig.raftlab
+    assert info["window"] == (1400, 2500)
+    assert all(1400 <= b[3] <= b[4] <= 2500 for b in info["bands"])
+    assert all(1400 <= t <= 2500 for *_, t in info["vote_arrows"])
+    lo, hi = fig.axes[0].get_xlim()
+    assert lo < 1400 < 2500 < hi < 2600
+
+
+def test_timeline_thins_heartbeats_over_long_windows():
+    c = Cluster(3, seed=2)
+    c.run_for(60_000)
+    short = timeline(c, start=0, end=1000).raftlab
+    assert 0 < short["heartbeats"] == short["heartbeat_rounds"] <= MAX_MARKS
+    long = timeline(c).raftlab
+    assert long["heartbeat_rounds"] > MAX_MARKS and long["heartbeats"] == 0
+    fig = timeline(c)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any("not drawn" in t for t in labels)
+    assert len(long["term_labels"]) <= 3 * 31
+
+
+@pytest.mark.parametrize("n", [3, 5, 9])
+def test_timeline_readable_sizes_render(n):
+    c = Cluster(n, seed=n)
+    c.run_for(1000)
+    fig = timeline(c, nodes=range(n))
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == [f"node {i}" for i in range(n)]
+    assert png_bytes(fig) > 10_000
+
+
+def test_timeline_on_given_axes_and_node_subset():
+    import matplotlib.pyplot as plt
+    c = leader_failure()
+    fig, (a, b) = plt.subplots(2, 1)
+    try:
+        assert timeline(c, ax=a, nodes=[2, 0], title="two nodes") is fig
+        assert terms(c, ax=b) is fig
+        assert a.get_title(loc="left") == "two nodes"
+        assert [t.get_text() for t in a.get_yticklabels()] == ["node 2", "node 0"]
+    finally:
+        plt.close(fig)
+
+
+# ------------------------------------------------------------------ message diagram
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_message_diagram_draws_every_message_and_crosses_drops(name):
+    c = SCENARIOS[name]()
+    start, end = 0, 2500
+    fig = message_diagram(c, start=start, end=end)
+    info = fig.raftlab
+    sends = {r[6] for r in c.trace.raw if r[1] == "send" and start <= r[0] <= end}
+    dropped = {r[6] for r in c.trace.raw if r[1] == "drop"} & sends
+    delivered = {r[6] for r in c.trace.raw if r[1] == "deliver"} & sends
+    assert {a[0] for a in info["arrows"]} == sends
+    assert {d[0] for d in info["drops"]} == dropped
+    assert {a[0] for a in info["arrows"] if not a[6]} >= delivered
+    (cross,) = [a for a in fig.findobj() if a.get_gid() == "drops"] or [None]
+    if dropped:
+        assert len(cross.get_offsets()) == len(dropped)
+    for mid, msg, src, dst, t0, t1, was_dropped in info["arrows"]:
+        assert t1 >= t0
+
+
+def test_message_diagram_kinds_filter_and_colours():
+    c = split_votes()
+    fig = message_diagram(c, start=0, end=800, kinds=["RequestVote"])
+    msgs = {a[1] for a in fig.raftlab["arrows"]}
+    assert msgs == {"RequestVote"}
+    n_rv = sum(1 for r in c.trace.raw if r[1] == "send" and r[4] == "RequestVote" and r[0] <= 800)
+    assert len(fig.raftlab["arrows"]) == n_rv
+    colors = {matplotlib.colors.to_hex(a.arrow_patch.get_edgecolor()) for a in fig.axes[0].texts
+              if (a.get_gid() or "").startswith("msg:")}
+    assert colors == {MESSAGE_COLORS["RequestVote"].lower()}
+
+
+def test_unreliable_network_drops_are_marked():
+    c = unreliable()
+    info = message_diagram(c).raftlab
+    lost = [r for r in c.trace.raw if r[1] == "drop" and r[7] == "lost"]
+    assert lost and len(info["drops"]) == len([r for r in c.trace.raw if r[1] == "drop"])
+
+
+# ------------------------------------------------------------------ terms
+def test_terms_steps_follow_state_events():
+    c = faults()
+    info = terms(c).raftlab
+    for node in range(c.n):
+        drawn = [term for _, term, _ in info["steps"][node]]
+        seen = []
+        for e in c.trace.of("state"):
+            if e.node == node and (not seen or seen[-1] != e.term):
+                seen.append(e.term)
+        assert sorted(set(drawn)) == sorted(set(seen))
+        assert drawn == sorted(drawn)
+    crash, restart = c.trace.of("crash")[0].time, c.trace.of("restart")[0].time
+    assert not any(a < restart and b > crash for a, _, b in info["steps"][1])  # gap while down
+
+
+# ------------------------------------------------------------------ bad input
+@pytest.mark.parametrize("plot", [timeline, message_diagram, terms])
+def test_start_after_end_names_both(plot):
+    c = leader_failure()
+    with pytest.raises(ValueError, match="start 900.*end 300"):
+        plot(c, start=900, end=300)
+    with pytest.raises(ValueError, match="-1"):
+        plot(c.trace, start=-1)
+    with pytest.raises(ValueError, match="Cluster or a Trace"):
+        plot("not a trace")
+
+
+def test_bad_nodes_and_kinds():
+    c = leader_failure()
+    with pytest.raises(ValueError, match="node id 7.*0..2"):
+        timeline(c, nodes=[0, 7])
+    with pytest.raises(ValueError, match="twice"):
+        timeline(c, nodes=[1, 1])
+    with pytest.raises(ValueError, match="at least one"):
+        timeline(c, nodes=[])
+    with pytest.raises(ValueError, match="'Heartbeat'"):
+        message_diagram(c, kinds=["Heartbeat"])
+
+
+def test_core_imports_without_matplotlib():
+    code = ("import sys; sys.modules['matplotlib'] = None\n"
+            "import raftlab, raftlab.analysis\n"
+            "c = raftlab.Cluster(3, seed=1); c.run_for(1000)\n"
+            "print(len(c.trace.elections()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) >= 1
