@@ -119,10 +119,17 @@ _I = struct.Struct(">I")
 _D = struct.Struct(">d")
 
 
+class _Repr(str):
+    """A command that was not a plain value, decoded as its ``repr`` text."""
+
+
 def encode_command(value: Any) -> bytes:
     """Tagged binary encoding of one command (None, bool, int, float, str, bytes; else its repr)."""
     if value is None:
         return b"n"
+    if isinstance(value, _Repr):
+        data = value.encode("utf-8")
+        return b"r" + _I.pack(len(data)) + data
     if isinstance(value, bool):
         return b"?" + (b"\x01" if value else b"\x00")
     if isinstance(value, int) and -(1 << 63) <= value < (1 << 63):
@@ -142,7 +149,7 @@ def command_size(value: Any) -> int:
     """Encoded size in bytes of one command (matches ``encode``)."""
     if isinstance(value, int) and not isinstance(value, bool) and -(1 << 63) <= value < (1 << 63):
         return 9
-    if isinstance(value, str) and value.isascii():
+    if type(value) is str and value.isascii():
         return 5 + len(value)
     return len(encode_command(value))
 
@@ -191,10 +198,6 @@ def decode_command(data: bytes, pos: int) -> tuple[Any, int]:
         text = raw.decode("utf-8")
         return (text if tag == b"s" else _Repr(text)), pos + length
     raise ValueError(f"unknown command tag {tag!r} at byte {pos - 1}")
-
-
-class _Repr(str):
-    """A command that was not a plain value, decoded as its ``repr`` text."""
 
 
 def decode(data: bytes) -> Message:

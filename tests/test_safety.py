@@ -1,0 +1,120 @@
+"""The election-safety checker catches planted bugs, and passes correct runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from raftlab import Cluster, RaftNode, SafetyViolation, Trace, check_election_safety
+from raftlab.node import CANDIDATE
+from raftlab.safety import election_safety_violations
+
+
+class DoubleVoter(RaftNode):
+    """A planted bug: grants a vote to any up-to-date candidate, even after voting in the term."""
+
+    def _handle_request_vote(self, msg):
+        if self.role != CANDIDATE:
+            self.voted_for = None
+        return super()._handle_request_vote(msg)
+
+
+class Amnesiac(RaftNode):
+    """A planted bug: never persists its vote, so a restart forgets it."""
+
+    def _persist(self) -> None:
+        saved = self.voted_for
+        self.voted_for = None
+        super()._persist()
+        self.voted_for = saved
+
+
+def _split_vote_cluster(seed: int, node_class) -> Cluster:
+    # Tight timeouts with latency comparable to their spread make rival candidates common.
+    return Cluster(5, seed=seed, election_timeout=(150, 160), latency=(5, 15),
+                   node_class=node_class)
+
+
+@pytest.mark.unsafe
+def test_checker_catches_a_node_that_votes_twice_in_a_term() -> None:
+    caught = []
+    for seed in range(40):
+        c = _split_vote_cluster(seed, DoubleVoter)
+        try:
+            c.run_for(3000)
+        except RuntimeError as exc:  # the node itself may notice a second leader and stop
+            assert "two leaders in term" in str(exc)
+        problems = election_safety_violations(c.trace)
+        if any("voted twice" in p for p in problems):
+            caught.append(seed)
+            with pytest.raises(SafetyViolation, match=r"node \d voted twice in term \d+"):
+                check_election_safety(c.trace)
+    assert caught, "the planted double-vote bug was never caught"
+
+
+def test_the_same_scenarios_are_safe_with_the_correct_node() -> None:
+    for seed in range(40):
+        c = _split_vote_cluster(seed, RaftNode)
+        c.run_for(3000)
+        assert election_safety_violations(c.trace) == [], f"seed {seed}"
+
+
+@pytest.mark.unsafe
+def test_checker_catches_a_vote_forgotten_across_a_restart() -> None:
+    caught = 0
+    for seed in range(30):
+        c = Cluster(3, seed=seed, node_class=Amnesiac, election_timeout=(150, 300))
+        c.crash(0)
+        c.crash(1)
+        c.restart(1)
+        c.run_for(5)
+        # node 2's first candidacy: whoever answers first is the only vote that matters
+        c.run_for(400)
+        for voter in range(3):
+            if c.is_alive(voter):
+                c.restart(voter)   # the vote is lost here
+        c.restart(0)
+        c.run_for(2000)
+        if any("voted twice" in p for p in election_safety_violations(c.trace)):
+            caught += 1
+    with_correct = []
+    for seed in range(30):
+        c = Cluster(3, seed=seed, election_timeout=(150, 300))
+        c.crash(0)
+        c.crash(1)
+        c.restart(1)
+        c.run_for(405)
+        for voter in range(3):
+            if c.is_alive(voter):
+                c.restart(voter)
+        c.restart(0)
+        c.run_for(2000)
+        with_correct += election_safety_violations(c.trace)
+    assert caught > 0 and with_correct == []
+
+
+def _trace(*events, n=3) -> Trace:
+    t = Trace(n)
+    for e in events:
+        t.record(*e)
+    return t
+
+
+@pytest.mark.parametrize("events, problem", [
+    ([(1, "state", 0, 2, "leader"), (2, "state", 1, 2, "leader")],
+     "term 2 has two leaders, node 0 and node 1"),
+    ([(1, "state", 0, 3, "follower"), (2, "restart", 0), (2, "state", 0, 1, "follower")],
+     "node 0's term went down from 3 to 1"),
+    ([(1, "vote", 2, 0, 4, True), (2, "vote", 2, 1, 4, True)],
+     "node 2 voted twice in term 4, for node 0 and for node 1"),
+])
+def test_checker_reports_each_kind_of_violation(events, problem) -> None:
+    assert election_safety_violations(_trace(*events)) == [f"t={events[-1][0]} ms: {problem}"]
+
+
+@pytest.mark.parametrize("events", [
+    [(1, "state", 0, 2, "leader"), (2, "state", 0, 3, "follower"), (3, "state", 1, 3, "leader")],
+    [(1, "vote", 2, 0, 4, True), (2, "vote", 2, 0, 4, True), (3, "vote", 2, 1, 4, False)],
+    [(1, "vote", 2, 0, 4, True), (2, "vote", 2, 1, 5, True)],
+])
+def test_checker_accepts_safe_histories(events) -> None:
+    assert election_safety_violations(_trace(*events)) == []
