@@ -49,8 +49,10 @@ class Election:
 
     ``granted`` / ``denied`` are the voters that answered yes / no (the candidate's own vote is
     not among them; ``votes`` counts it). ``leader`` is the node that won ``term`` (or None).
-    ``outcome``: "won"; "lost" (another node won this term); "split" (no leader in this term and
-    other candidates competed for it); "no majority" (the only candidate, and still no leader);
+    ``outcome``: "won"; "lost" (another node won this term); "split" (a split vote: no leader in
+    this term, other candidates competed for it, and a majority of nodes answered this one, so
+    the votes were divided); "no majority" (no leader, and no split: too few nodes answered,
+    e.g. behind a partition, or they refused);
     "crashed" (the candidate crashed first); "running" (still a candidate when the trace ends).
     """
 
@@ -204,6 +206,7 @@ def partition_spans(trace: Any) -> list[Partition]:
 def elections(trace: Any) -> list[Election]:
     """Every candidacy in the trace, in order of start time."""
     trace = as_trace(trace)
+    n = node_count(trace)
     spans = role_spans(trace)
     by_node: dict[int, list[Span]] = {}
     for s in spans:
@@ -233,20 +236,20 @@ def elections(trace: Any) -> list[Election]:
                 continue
             seen.add((s.term, node))
             nxt = lane[k + 1] if k + 1 < len(lane) else None
-            out.append(_election(s, nxt, votes, leader_of, candidates_of))
+            out.append(_election(s, nxt, votes, leader_of, candidates_of, n))
     for t, node, term in instant:
         if (term, node) not in seen:
             seen.add((term, node))
             s = Span(node, t, t, "candidate", term)
             out.append(_election(s, Span(node, t, t, "leader", term)
                                  if leader_of.get(term) == node else None,
-                                 votes, leader_of, candidates_of))
+                                 votes, leader_of, candidates_of, n))
     out.sort(key=lambda e: (e.start, e.candidate))
     return out
 
 
 def _election(s: Span, nxt: Optional[Span], votes: dict, leader_of: dict,
-              candidates_of: dict) -> Election:
+              candidates_of: dict, n: int) -> Election:
     yes, no = votes.get((s.term, s.node), ([], []))
     leader = leader_of.get(s.term)
     if nxt is not None and nxt.role == "leader" and nxt.term == s.term:
@@ -257,7 +260,7 @@ def _election(s: Span, nxt: Optional[Span], votes: dict, leader_of: dict,
         outcome = "crashed"
     elif nxt is None:
         outcome = "running"
-    elif len(candidates_of.get(s.term, ())) > 1:
+    elif len(candidates_of.get(s.term, ())) > 1 and 2 * (1 + len(set(yes)) + len(set(no))) > n:
         outcome = "split"
     else:
         outcome = "no majority"

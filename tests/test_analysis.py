@@ -134,8 +134,21 @@ def test_a_minority_candidate_has_no_majority():
     lonely = [e for e in elections(c) if e.candidate in (0, 1)
               and c.trace.of("partition")[0].time <= e.start < c.trace.of("heal")[0].time]
     assert lonely, "the minority side {0, 1} should have tried to elect a leader"
-    assert {e.outcome for e in lonely} <= {"no majority", "split"}
+    assert {e.outcome for e in lonely} == {"no majority"}
     assert all(e.leader is None for e in lonely)
+
+
+def test_candidates_that_cannot_reach_each_other_are_not_a_split_vote():
+    c = Cluster(3, seed=2)
+    c.run_for(1000)
+    c.disconnect(0)
+    c.disconnect(1)
+    c.disconnect(2)
+    c.run_for(3000)
+    cut = c.trace.of("disconnect")[-1].time
+    late = [e for e in elections(c) if e.start > cut]
+    assert len({e.candidate for e in late}) >= 2
+    assert {e.outcome for e in late} <= {"no majority", "running"}
 
 
 def test_crashed_and_running_candidacies():
