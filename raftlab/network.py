@@ -144,7 +144,9 @@ class Network:
 
     def _arrive_request(self, src: int, dst: int, request: Message, mid: int,
                         caller: Optional[Endpoint], server: Endpoint) -> None:
-        if self.servers[dst] is not server or not self.link_up(src, dst):
+        connected = self.connected
+        if (self.servers[dst] is not server or not (connected[src] and connected[dst])
+                or (self._group_of is not None and not self.link_up(src, dst))):
             self._lose(src, dst, request, mid, caller,
                        "dead" if self.servers[dst] is not server else "cut")
             return
@@ -186,7 +188,9 @@ class Network:
         if caller is None or not caller.alive or servers[src] is not caller:
             self._lose(dst, src, reply, rid, None, "dead", request)
             return
-        if servers[dst] is not server or not self.link_up(src, dst):
+        connected = self.connected
+        if (servers[dst] is not server or not (connected[src] and connected[dst])
+                or (self._group_of is not None and not self.link_up(src, dst))):
             self._lose(dst, src, reply, rid, caller,
                        "dead" if servers[dst] is not server else "cut", request)
             return

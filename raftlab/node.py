@@ -118,6 +118,8 @@ class RaftNode:
         self.match_index: dict[int, int] = {}
         self.dead = False
         self._reply_handler = self._follower_reply
+        self._heartbeat: Optional[AppendEntries] = None  # messages are immutable: reuse
+        self._heartbeat_key: tuple[int, int, int] = (-1, -1, -1)
 
     # ----------------------------------------------------------------- life cycle
     def boot(self) -> None:
@@ -340,9 +342,17 @@ class RaftNode:
     def _send_append_entries(self, peer: int) -> None:
         prev = self.next_index[peer] - 1
         log = self.log
-        entries = tuple(log[prev + 1:]) if prev + 1 < len(log) else ()
-        self.env.call(peer, AppendEntries(self.current_term, self.me, prev, log[prev].term,
-                                          entries, self.commit_index))
+        if prev + 1 < len(log):
+            msg = AppendEntries(self.current_term, self.me, prev, log[prev].term,
+                                tuple(log[prev + 1:]), self.commit_index)
+        else:  # a heartbeat: the same one serves every peer that is up to date
+            key = (self.current_term, prev, self.commit_index)
+            msg = self._heartbeat
+            if msg is None or self._heartbeat_key != key:
+                msg = self._heartbeat = AppendEntries(self.current_term, self.me, prev,
+                                                      log[prev].term, (), self.commit_index)
+                self._heartbeat_key = key
+        self.env.call(peer, msg)
 
     def _advance_commit(self) -> None:
         majority = self.n // 2 + 1
