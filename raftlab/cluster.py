@@ -9,8 +9,7 @@ helper sleeps, so a Go test ports line for line.
 
 from __future__ import annotations
 
-import math
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional
 
 from .errors import CheckFailed, NodeDown
 from .messages import Message
@@ -147,8 +146,7 @@ class Cluster:
             raise ValueError(f"seed must be an int, got {seed!r}")
         self.n = n
         self.seed = seed
-        self.config = RaftConfig(tuple(election_timeout) if isinstance(election_timeout, list)
-                                 else election_timeout, heartbeat_interval)
+        self.config = RaftConfig(election_timeout, heartbeat_interval)
         latency = _check_range("latency", latency)
         persist_delay = _check_range("persist_delay", persist_delay)
         self.sim = Simulator(seed)
@@ -222,7 +220,7 @@ class Cluster:
     def _run_until(self, end: float) -> None:
         self.sim.run_until(end)
         self.trace.meta["end"] = end
-        for i, err in enumerate(self.apply_errors):
+        for err in self.apply_errors:
             if err:
                 raise CheckFailed(f"apply error: {err}")
 
@@ -242,6 +240,7 @@ class Cluster:
     def _crash1(self, i: int) -> None:
         self.network.connected[i] = False
         env = self._envs[i]
+        assert env is not None, f"node {i} is not running"
         env.stop()
         env.node.kill()
         self._envs[i] = None
@@ -344,7 +343,7 @@ class Cluster:
                    heartbeat_interval: Optional[float] = None) -> None:
         """Change the timing of every node; it applies to timers set from now on."""
         new = RaftConfig(self.config.election_timeout if election_timeout is None
-                         else tuple(election_timeout),
+                         else election_timeout,
                          self.config.heartbeat_interval if heartbeat_interval is None
                          else heartbeat_interval)
         if election_timeout is not None:
@@ -430,8 +429,9 @@ class Cluster:
         _check_int("index", index, 0)
         count, cmd = 0, None
         for i in range(self.n):
-            if self.apply_errors[i]:
-                raise self._fail(self.apply_errors[i])
+            error = self.apply_errors[i]
+            if error:
+                raise self._fail(error)
             if index in self.logs[i]:
                 cmd1 = self.logs[i][index]
                 if count > 0 and cmd != cmd1:

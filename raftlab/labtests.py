@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .cluster import Cluster
-from .errors import CheckFailed
 
 __all__ = ["LabRun", "initial_election", "re_election", "many_elections", "ELECTION_TESTS",
            "run_election_tests", "RAFT_ELECTION_TIMEOUT"]
 
-RAFT_ELECTION_TIMEOUT = 1000  # ms: "The tester generously allows solutions to complete elections in one second"
+#: ms; "The tester generously allows solutions to complete elections in one second"
+RAFT_ELECTION_TIMEOUT = 1000
 
 
 @dataclass

@@ -18,7 +18,7 @@ Every send, delivery and loss is recorded in the trace.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Optional, Sequence
 
 from .messages import Message
 from .sim import Simulator

@@ -66,7 +66,8 @@ class RaftConfig:
     def validate(self) -> None:
         lo, hi = _check_range("election_timeout", self.election_timeout)
         if lo <= 0:
-            raise ValueError(f"election_timeout lower bound must be > 0 ms, got {self.election_timeout!r}")
+            raise ValueError(f"election_timeout lower bound must be > 0 ms, "
+                             f"got {self.election_timeout!r}")
         self.election_timeout = (lo, hi)
         hb = self.heartbeat_interval
         if isinstance(hb, bool) or not isinstance(hb, (int, float)) or not (0 < hb < math.inf):
@@ -309,7 +310,7 @@ class RaftNode:
                 self._become_leader()
 
     def _leader_reply(self, src: int, request: Message, reply: Message) -> None:
-        if not isinstance(reply, AppendEntriesReply):
+        if not isinstance(reply, AppendEntriesReply) or not isinstance(request, AppendEntries):
             return
         if reply.success:
             match = request.prev_log_index + len(request.entries)
@@ -347,8 +348,10 @@ class RaftNode:
                                 tuple(log[prev + 1:]), self.commit_index)
         else:  # a heartbeat: the same one serves every peer that is up to date
             key = (self.current_term, prev, self.commit_index)
-            msg = self._heartbeat
-            if msg is None or self._heartbeat_key != key:
+            cached = self._heartbeat
+            if cached is not None and self._heartbeat_key == key:
+                msg = cached
+            else:
                 msg = self._heartbeat = AppendEntries(self.current_term, self.me, prev,
                                                       log[prev].term, (), self.commit_index)
                 self._heartbeat_key = key
