@@ -169,7 +169,8 @@ def timeline(trace: Any, *, start: Optional[float] = None, end: Optional[float] 
                 c[0] - last_label_x.get(s.node, -math.inf) >= min_gap):
             ax.annotate(f"t{s.term}", (c[0], y[s.node] + 0.31), xytext=(4, 0),
                         textcoords="offset points", fontsize=7, va="bottom", ha="left",
-                        zorder=6, annotation_clip=True)
+                        zorder=9, annotation_clip=True,
+                        bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none", alpha=0.7))
             last_label_x[s.node] = c[0]
             info["term_labels"].append((s.node, s.term, c[0]))
 
