@@ -1,0 +1,566 @@
+"""The ClusterLab panel, driven the way a person drives it: clicks and typed values.
+
+Every test checks both sides: the cluster (through its public API and its trace) and the views
+the panel shows. No kernel and no wall clock are involved (play is tested on a private event
+loop with zero pacing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import random
+
+import pytest
+
+pytest.importorskip("ipywidgets")
+pytest.importorskip("matplotlib")
+
+from raftlab import Cluster, RaftNode, Trace, check_election_safety  # noqa: E402
+from raftlab.recording import Recorder  # noqa: E402
+from raftlab.status import TraceDigest, describe_event, format_ms  # noqa: E402
+from raftlab.widgets import SPEEDS, ClusterLab, parse_groups  # noqa: E402
+
+
+def make_lab(n: int = 5, seed: int = 3, **kwargs) -> ClusterLab:
+    return ClusterLab(Cluster(n, seed=seed, **kwargs), display=False)
+
+
+def elected(lab: ClusterLab) -> int:
+    lab.button("+1 s").click()
+    leader = lab.cluster.leader()
+    assert leader is not None
+    return leader
+
+
+def replay(script: str) -> Cluster:
+    scope: dict = {}
+    exec(compile(script, "<lab.script()>", "exec"), scope)
+    return scope["c"]
+
+
+# ---------------------------------------------------------------- opening and time
+def test_open_shows_the_cluster_it_drives():
+    c = Cluster(5, seed=3)
+    lab = ClusterLab(c, display=False)
+    assert lab.cluster is c
+    assert "Cluster(5, seed=3)" in lab.header.value and "t = 0 ms" in lab.header.value
+    names = {b.description for b in lab.buttons()}
+    for i in range(5):
+        assert {f"crash {i}", f"disconnect {i}"} <= names
+    assert {"+10 ms", "+100 ms", "+1 s", "partition", "heal", "split vote", "reset"} <= names
+    assert lab.timeline.value[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_step_buttons_advance_virtual_time_and_redraw():
+    lab = make_lab()
+    png = lab.timeline.value
+    lab.button("+10 ms").click()
+    assert lab.cluster.now == 10
+    lab.button("+100 ms").click()
+    assert lab.cluster.now == 110
+    lab.button("+1 s").click()
+    assert lab.cluster.now == 1110
+    assert "t = 1110 ms" in lab.header.value
+    leader = lab.cluster.leader()
+    term = lab.cluster.get_state(leader)[0]
+    assert f"leader: node {leader} (term {term})" in lab.header.value
+    assert lab.timeline.value != png
+    assert f"node {leader} · leader · term {term}" in lab.node_rows[leader][0].value
+
+
+def test_crash_and_restart_the_leader():
+    lab = make_lab()
+    leader = elected(lab)
+    before = lab.timeline.value
+    lab.button(f"crash {leader}").click()
+    assert not lab.cluster.is_alive(leader)
+    assert lab.cluster.trace.raw[-1][1:] == ("crash", leader)
+    assert lab.node_rows[leader][1].description == f"restart {leader}"
+    assert f"node {leader} · down" in lab.node_rows[leader][0].value
+    assert lab.node_rows[leader][2].disabled
+    assert f"crash node {leader}" in lab.events.value
+    lab.button("+100 ms").click()
+    assert lab.timeline.value != before
+    crashed = [b for b in lab.timeline_info["bands"] if b[1] == "crashed"]
+    assert [(b[0], b[3], b[4]) for b in crashed] == [(leader, 1000, 1100)]
+    lab.button("+1 s").click()
+    new = lab.cluster.leader()
+    assert new is not None and new != leader
+    assert f"leader: node {new}" in lab.header.value
+    lab.button(f"restart {leader}").click()
+    assert lab.cluster.is_alive(leader)
+    kinds = [e[1:] for e in lab.cluster.trace.raw[-3:] if e[1] in ("restart", "connect")]
+    assert kinds == [("restart", leader), ("connect", leader)]
+    assert lab.node_rows[leader][1].description == f"crash {leader}"
+
+
+def test_disconnect_and_connect():
+    lab = make_lab()
+    leader = elected(lab)
+    lab.button(f"disconnect {leader}").click()
+    assert lab.cluster.connected[leader] is False
+    assert "cut off" in lab.node_rows[leader][0].value
+    assert lab.node_rows[leader][2].description == f"connect {leader}"
+    lab.button("+1 s").click()
+    assert lab.cluster.leader() not in (None, leader)
+    lab.button(f"connect {leader}").click()
+    assert lab.cluster.connected[leader] is True
+    assert lab.cluster.trace.raw[-1][1:] == ("connect", leader)
+
+
+def test_link_button_of_a_crashed_node_explains_and_changes_nothing():
+    lab = make_lab()
+    lab.button("crash 1").click()
+    n_events = len(lab.cluster.trace)
+    lab.node_rows[1][2].click()  # disabled in the browser; a script may still click it
+    assert "node 1 is crashed" in lab.message.value
+    assert len(lab.cluster.trace) == n_events
+
+
+# ---------------------------------------------------------------- network
+def test_partition_and_heal():
+    lab = make_lab()
+    elected(lab)
+    lab.groups.value = "0 1 | 2,3,4"
+    lab.button("partition").click()
+    assert lab.cluster.trace.raw[-1][1:] == ("partition", ((0, 1), (2, 3, 4)))
+    assert lab.cluster.network.groups == ((0, 1), (2, 3, 4))
+    lab.button("+1 s").click()
+    assert lab.cluster.leader() in (2, 3, 4)
+    lab.button("heal").click()
+    assert lab.cluster.network.groups is None
+    assert "heal" in [e[1] for e in lab.cluster.trace.raw[-6:]]
+
+
+@pytest.mark.parametrize("text, says", [
+    ("", "partition groups are empty"),
+    ("0 1 |", "group 2 of '0 1 |' is empty"),
+    ("| 0 1", "group 1 of '| 0 1' is empty"),
+    ("0 x | 2", "'x' in '0 x | 2' is not a node id"),
+    ("0 9 | 2", "node 9 in '0 9 | 2' does not exist; node ids are 0..4"),
+    ("0 1 | 1 2", "node 1 appears twice"),
+])
+def test_bad_partition_groups_show_a_message_and_change_nothing(text, says):
+    lab = make_lab()
+    lab.button("+100 ms").click()
+    before = (lab.cluster.trace.to_json(), list(lab.recorder.entries))
+    lab.groups.value = text
+    lab.button("partition").click()
+    assert says in html.unescape(lab.message.value)
+    assert "raftlab-error" in lab.message.value
+    assert (lab.cluster.trace.to_json(), list(lab.recorder.entries)) == before
+    lab.button("+10 ms").click()  # the next good action clears the message
+    assert lab.message.value == ""
+
+
+def test_reliable_and_long_reordering_toggles():
+    lab = make_lab()
+    lab.reliable.value = False
+    assert lab.cluster.network.reliable is False
+    assert lab.cluster.trace.raw[-1][1:] == ("config", "reliable", False)
+    lab.reordering.value = True
+    assert lab.cluster.network.long_reordering is True
+    assert lab.cluster.trace.raw[-1][1:] == ("config", "long_reordering", True)
+    lab.button("+1 s").click()
+    drops = [e for e in lab.cluster.trace.raw if e[1] == "drop"]
+    assert drops, "an unreliable network loses some messages within a second"
+    lab.reliable.value = True
+    assert lab.cluster.network.reliable is True
+
+
+def test_latency_range_and_its_bad_values():
+    lab = make_lab()
+    lab.lat_lo.value, lab.lat_hi.value = 20, 40
+    lab.button("set latency").click()
+    assert lab.cluster.network.latency == (20, 40)
+    lab.button("+1 s").click()
+    sent = {e[6]: e[0] for e in lab.cluster.trace.raw if e[1] == "send"}
+    delays = [e[0] - sent[e[6]] for e in lab.cluster.trace.raw if e[1] == "deliver"]
+    assert delays and min(delays) >= 20 - 1e-9 and max(delays) <= 40 + 1e-9
+    n_events = len(lab.cluster.trace)
+    lab.lat_lo.value, lab.lat_hi.value = 50, 10
+    lab.button("set latency").click()
+    assert "latency lo = 50 ms is above hi = 10 ms" in lab.message.value
+    lab.lat_lo.value, lab.lat_hi.value = -1, 10
+    lab.button("set latency").click()
+    assert "latency lo = -1 ms is too small" in lab.message.value
+    assert lab.cluster.network.latency == (20, 40) and len(lab.cluster.trace) == n_events
+
+
+def test_timing_fields_and_their_bad_values():
+    lab = make_lab()
+    lab.et_lo.value, lab.et_hi.value, lab.heartbeat.value = 150, 300, 50
+    lab.button("set timing").click()
+    assert lab.cluster.config.election_timeout == (150, 300)
+    assert lab.cluster.config.heartbeat_interval == 50
+    assert lab.cluster.trace.raw[-1][1:] == ("config", "heartbeat_interval", 50)
+    for lo, hi, hb, says in [(400, 300, 50, "election timeout lo = 400 ms is above hi = 300"),
+                             (0, 300, 50, "election timeout lo = 0 ms is too small"),
+                             (150, 300, 0, "heartbeat interval 0 ms must be > 0")]:
+        n_events = len(lab.cluster.trace)
+        lab.et_lo.value, lab.et_hi.value, lab.heartbeat.value = lo, hi, hb
+        lab.button("set timing").click()
+        assert says in html.unescape(lab.message.value)
+        assert len(lab.cluster.trace) == n_events
+        assert lab.cluster.config.election_timeout == (150, 300)
+        assert lab.cluster.config.heartbeat_interval == 50
+
+
+def test_split_vote_preset_gives_terms_with_several_candidates_and_no_leader():
+    lab = make_lab()
+    elected(lab)
+    t0 = lab.cluster.now
+    lab.button("split vote").click()
+    assert lab.cluster.config.election_timeout[0] == lab.cluster.config.election_timeout[1]
+    assert "Split vote preset" in lab.message.value
+    lab.button("+1 s").click()
+    lab.button("+1 s").click()
+    candidates: dict[int, set[int]] = {}
+    leader_terms = set()
+    for e in lab.cluster.trace.window(t0):
+        if e.kind == "state" and e.role == "candidate":
+            candidates.setdefault(e.term, set()).add(e.node)
+        if e.kind == "state" and e.role == "leader":
+            leader_terms.add(e.term)
+    split = [t for t, who in candidates.items() if len(who) >= 2 and t not in leader_terms]
+    assert len(split) >= 3, candidates
+    assert lab.cluster.leader() is None and "no leader" in lab.header.value
+    # widening the range again lets an election succeed
+    lab.et_lo.value, lab.et_hi.value = 300, 600
+    lab.button("set timing").click()
+    lab.button("+1 s").click()
+    lab.button("+1 s").click()
+    assert lab.cluster.leader() is not None
+    check_election_safety(lab.cluster.trace)
+
+
+# ---------------------------------------------------------------- views from the trace
+def test_status_table_comes_from_the_trace():
+    lab = make_lab()
+    leader = elected(lab)
+    lab.button("+10 ms").click()
+    trace, now = lab.cluster.trace, lab.cluster.now
+    term = lab.cluster.get_state(leader)[0]
+    rows = lab.digest.rows(now)
+    for r in rows:
+        assert (r.role, r.term) == (("leader" if r.node == leader else "follower"), term)
+        granted = [e.candidate for e in trace.of("vote")
+                   if e.node == r.node and e.term == term and e.granted]
+        assert r.voted_for == (leader if r.node == leader else (granted[0] if granted else None))
+        hb = [e.time for e in trace.of("deliver") if e.dst == r.node and e.msg == "AppendEntries"]
+        assert r.since_heartbeat == (now - hb[-1] if hb else None)
+        if r.node != leader:
+            assert 0 <= r.since_heartbeat <= lab.cluster.config.heartbeat_interval + 10
+            assert f"<td style='padding:0 6px'>{r.since_heartbeat:.0f} ms</td>" in lab.status.value
+
+
+def test_digest_update_is_incremental_and_matches_a_fresh_one():
+    c = Cluster(5, seed=7, reliable=False)
+    d = TraceDigest(c.trace)
+    for step in range(20):
+        c.run_for(250)
+        if step == 5:
+            c.crash(c.leader() or 0)
+        d.update()
+    fresh = TraceDigest(c.trace).update()
+    assert d.rows(c.now) == fresh.rows(c.now)
+    assert list(d.recent) == list(fresh.recent)
+    assert all(not (e[1] in ("send", "deliver", "drop") and e[4].startswith("AppendEntries"))
+               for e in d.recent)
+
+
+def test_safety_warning_appears_when_the_checker_finds_a_violation():
+    trace = Trace(3)
+    trace.record(0, "state", 0, 1, "leader")
+    d = TraceDigest(trace).update()
+    assert d.violations == []
+    trace.record(5, "state", 1, 1, "leader")
+    assert d.update().violations == ["t=5 ms: term 1 has two leaders, node 0 and node 1"]
+
+
+class Forgetful(RaftNode):
+    """A planted bug: never persists its hard state, so a restart forgets the term."""
+
+    def _persist(self):
+        pass
+
+
+@pytest.mark.unsafe
+def test_panel_shows_a_visible_warning_on_a_safety_violation():
+    lab = make_lab(node_class=Forgetful)
+    lab.button("+1 s").click()
+    assert lab.warning.value == ""
+    lab.button("crash 0").click()
+    lab.button("restart 0").click()
+    assert "SAFETY VIOLATION" in lab.warning.value
+    assert "node 0&#x27;s term went down from 1 to 0" in lab.warning.value
+    # the script names the planted node class, and replays the same (unsafe) trace
+    assert "from test_widgets import Forgetful" in lab.script() or \
+        "import Forgetful" in lab.script()
+
+
+def test_describe_event_reads_every_kind():
+    c = Cluster(3, seed=1, reliable=False)
+    c.run_for(2000)
+    c.partition([0], [1, 2])
+    c.heal()
+    c.set_latency((1, 2))
+    c.crash(0)
+    c.restart(0)
+    c.run_for(500)
+    c.one("x", 3)
+    kinds = set()
+    for e in c.trace.raw:
+        line = describe_event(e)
+        assert line.split()[1] == "ms" and float(line.split()[0]) == e[0]
+        kinds.add(e[1])
+    assert kinds >= {"state", "timeout", "vote", "send", "deliver", "drop", "crash", "restart",
+                     "connect", "partition", "heal", "start", "apply", "config"}
+    assert describe_event((12.5, "vote", 1, 2, 3, False)) == \
+        "      12.5 ms  node 1 refused its vote to node 2 in term 3"
+
+
+# ---------------------------------------------------------------- record and replay
+def test_script_replays_the_session_exactly():
+    lab = make_lab()
+    lab.show_timeline.value = False  # speed; the drawn views are tested above
+    lab.button("+1 s").click()
+    leader = lab.cluster.leader()
+    lab.button(f"crash {leader}").click()
+    for _ in range(3):
+        lab.button("+100 ms").click()
+    lab.reliable.value = False
+    lab.groups.value = "0 1 | 2 3"   # node 4 is isolated
+    lab.button("partition").click()
+    lab.groups.value = "0 |"         # rejected: not recorded
+    lab.button("partition").click()
+    lab.button("+1 s").click()
+    lab.lat_lo.value, lab.lat_hi.value = 3, 30
+    lab.button("set latency").click()
+    lab.button("heal").click()
+    lab.button(f"restart {leader}").click()
+    lab.button("disconnect 2").click()
+    lab.reordering.value = True
+    lab.button("+1 s").click()
+    lab.button("connect 2").click()
+    lab.button("split vote").click()
+    lab.button("+1 s").click()
+    lab.et_lo.value, lab.et_hi.value, lab.heartbeat.value = 200, 400, 80
+    lab.button("set timing").click()
+    lab.button("+10 ms").click()
+    script = lab.script()
+    assert script.startswith("from raftlab import Cluster\n\nc = Cluster(5, seed=3)\n")
+    assert f"c.crash({leader})  # t=1000 ms" in script
+    assert "c.run_for(300)" in script  # three +100 ms steps merged
+    assert "c.partition([0, 1], [2, 3])" in script and "[0]" not in script
+    assert "c.set_timing(election_timeout=(200, 400), heartbeat_interval=80)" in script
+    again = replay(script)
+    assert again.trace.to_json() == lab.cluster.trace.to_json()
+
+
+def test_script_keeps_non_default_constructor_arguments():
+    lab = make_lab(n=3, seed=11, reliable=False, election_timeout=(150, 300), latency=(1, 4))
+    lab.button("+1 s").click()
+    lab.button("crash 0").click()
+    lab.button("+1 s").click()
+    script = lab.script()
+    assert "Cluster(3, seed=11, reliable=False, election_timeout=(150, 300), latency=(1, 4))" \
+        in script
+    assert replay(script).trace.to_json() == lab.cluster.trace.to_json()
+
+
+def test_script_says_when_the_cluster_was_driven_outside_the_panel():
+    lab = make_lab()
+    assert "NOTE" not in lab.script()
+    lab.cluster.run_for(5)
+    lab.button("+10 ms").click()
+    assert lab.script().startswith("# NOTE: the cluster was also driven outside the panel")
+    used = Cluster(3, seed=1)
+    used.run_for(100)
+    lab2 = ClusterLab(used, display=False)
+    assert "already used" in lab2.message.value
+    assert "NOTE: the cluster had already been used" in lab2.script()
+
+
+def test_recorder_keeps_fractional_steps_separate():
+    c = Cluster(3, seed=1)
+    rec = Recorder(c)
+    for ms in (0.5, 0.5, 10, 10):
+        rec.call(c.now, "run_for", ms)
+        c.run_for(ms)
+    body = rec.script().split("\n")[3:]
+    assert body[:3] == ["c.run_for(0.5)  # t=0 ms", "c.run_for(0.5)  # t=0.5 ms", "c.run_for(20)"]
+    assert replay(rec.script()).trace.to_json() == c.trace.to_json()
+
+
+# ---------------------------------------------------------------- reset and play
+def test_reset_to_a_seed_starts_a_fresh_cluster_and_recording():
+    lab = make_lab(reliable=False)
+    old = lab.cluster
+    lab.button("+1 s").click()
+    lab.seed.value = 42
+    lab.button("reset").click()
+    assert lab.cluster is not old and lab.cluster.seed == 42 and lab.cluster.now == 0
+    assert lab.cluster.network.reliable is False and lab.reliable.value is False
+    assert old.now == 1000
+    assert "seed 42" in lab.message.value and "seed=42" in lab.header.value
+    assert lab.script() == "from raftlab import Cluster\n\nc = Cluster(5, seed=42, reliable=False)\n"
+    lab.button("+1 s").click()
+    assert replay(lab.script()).trace.to_json() == lab.cluster.trace.to_json()
+
+
+def test_tick_steps_the_chosen_speed():
+    lab = make_lab()
+    assert lab.speed.value in SPEEDS
+    lab.speed.value = 50
+    lab.tick()
+    lab.tick()
+    assert lab.cluster.now == 100
+    assert lab.script().endswith("c.run_for(100)\n")
+
+
+def test_play_without_an_event_loop_explains_itself():
+    lab = make_lab()
+    lab.play.value = True
+    assert lab.play.value is False
+    assert "play needs a running event loop" in lab.message.value
+    assert lab.cluster.now == 0
+
+
+def test_play_and_pause_on_an_event_loop():
+    lab = make_lab()
+    lab.show_timeline.value = False
+    lab.tick_seconds = 0
+    lab.speed.value = 20
+
+    async def session() -> None:
+        lab.play.value = True
+        assert lab.play.description == "pause"
+        for _ in range(100):
+            await asyncio.sleep(0)
+            if lab.cluster.now >= 200:
+                break
+        lab.play.value = False
+        stopped_at = lab.cluster.now
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert lab.cluster.now == stopped_at  # pause stops the loop
+        await lab._task
+
+    asyncio.run(session())
+    assert lab.cluster.now >= 200 and lab.cluster.now % 20 == 0
+    assert lab.play.description == "play"
+    assert lab.script().endswith(f"c.run_for({lab.cluster.now:g})\n")
+
+
+# ---------------------------------------------------------------- bad input
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="needs a raftlab Cluster, got str"):
+        ClusterLab("Cluster(5)", display=False)
+    with pytest.raises(ValueError, match="window must be a number of ms in 10..600000, got 0"):
+        ClusterLab(Cluster(3), window=0, display=False)
+    lab = make_lab()
+    with pytest.raises(ValueError, match="no button 'crash 9'; the buttons are 'crash 0'"):
+        lab.button("crash 9")
+    assert parse_groups(" 0, 1 |2 | 3 4", 5) == [[0, 1], [2], [3, 4]]
+
+
+def test_display_outside_ipython_is_harmless(capsys):
+    lab = ClusterLab(Cluster(3, seed=1))
+    assert capsys.readouterr().out == ""
+    assert repr(lab) == "ClusterLab(Cluster(3, seed=1) at t=0.0 ms)"
+
+
+# ---------------------------------------------------------------- randomized
+def random_session(seed: int, steps: int, timeline: bool) -> None:
+    """Fire ``steps`` random actions (good and bad values alike) at a panel; after each one
+    the panel must show no safety warning; at the end the trace must be safe and replay."""
+    rng = random.Random(seed)
+    lab = make_lab(n=rng.choice([3, 5]), seed=rng.randrange(1000))
+    lab.show_timeline.value = timeline
+    n = lab.cluster.n
+
+    def action() -> str:
+        kind = rng.choice(["step", "step", "step", "node", "link", "partition", "heal",
+                           "reliable", "reorder", "latency", "timing", "split", "tick"])
+        if kind == "step":
+            lab.button(rng.choice(["+10 ms", "+100 ms", "+1 s"])).click()
+        elif kind == "tick":
+            lab.speed.value = rng.choice(SPEEDS)
+            lab.tick()
+        elif kind == "node":
+            lab.node_rows[rng.randrange(n)][1].click()
+        elif kind == "link":
+            lab.node_rows[rng.randrange(n)][2].click()
+        elif kind == "partition":
+            nodes = rng.sample(range(n), rng.randint(1, n))
+            cut = rng.randint(0, len(nodes))
+            text = " ".join(map(str, nodes[:cut])) + " | " + " ".join(map(str, nodes[cut:]))
+            lab.groups.value = rng.choice([text, text, text, "", "0 0", "7", "0 | x"])
+            lab.button("partition").click()
+        elif kind == "heal":
+            lab.button("heal").click()
+        elif kind == "reliable":
+            lab.reliable.value = not lab.reliable.value
+        elif kind == "reorder":
+            lab.reordering.value = not lab.reordering.value
+        elif kind == "latency":
+            lab.lat_lo.value, lab.lat_hi.value = rng.randint(-5, 40), rng.randint(0, 40)
+            lab.button("set latency").click()
+        elif kind == "timing":
+            lab.et_lo.value, lab.et_hi.value = rng.randint(0, 500), rng.randint(100, 700)
+            lab.heartbeat.value = rng.choice([0, 50, 100])
+            lab.button("set timing").click()
+        else:
+            lab.button("split vote").click()
+        return kind
+
+    done: list[str] = []
+    try:
+        for _ in range(steps):
+            done.append(action())
+            assert lab.warning.value == ""
+            assert f"t = {format_ms(lab.cluster.now)} ms" in lab.header.value
+        check_election_safety(lab.cluster.trace)
+        assert replay(lab.script()).trace.to_json() == lab.cluster.trace.to_json()
+    except Exception as exc:
+        exc.add_note(f"random panel session seed={seed} (timeline={timeline}); "
+                     f"actions: {done}")
+        raise
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_long_random_sessions_never_raise_and_stay_safe(seed):
+    random_session(seed, steps=200, timeline=False)
+
+
+def test_random_session_with_the_timeline_drawn():
+    random_session(3, steps=25, timeline=True)
+
+
+def test_timeline_can_be_switched_off_and_on():
+    lab = make_lab()
+    lab.button("+1 s").click()
+    lab.show_timeline.value = False
+    assert lab.timeline.layout.display == "none"
+    png = lab.timeline.value
+    lab.button("+1 s").click()
+    assert lab.timeline.value == png  # not redrawn while hidden
+    lab.show_timeline.value = True
+    assert lab.timeline.layout.display is None
+    assert lab.timeline.value != png
+    assert lab.timeline_info["window"] == (0.0, 2000.0)
+
+
+def test_timeline_window_is_narrowed_in_a_vote_storm():
+    lab = make_lab(reliable=False)
+    lab.show_timeline.value = False
+    lab.button("split vote").click()
+    for _ in range(3):
+        lab.button("+1 s").click()
+    lab.show_timeline.value = True
+    start, end = lab.timeline_info["window"]
+    assert end == 3000 and start > 0
+    assert len(lab.timeline_info["vote_arrows"]) <= 30
+    assert "(narrowed: over 30 votes in 3000 ms)" in lab._fig.axes[0].get_title(loc="left")
