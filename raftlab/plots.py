@@ -404,3 +404,5 @@ def terms(trace: Any, *, start: Optional[float] = None, end: Optional[float] = N
     ax.set_title(_default_title(trace, "Terms", start, end), fontsize=10, loc="left")
     fig.raftlab = info
     return fig
+
+from .experiment_plots import downtime_cdf  # noqa: E402,F401

@@ -1,0 +1,130 @@
+"""The ``raftlab`` command (also ``python -m raftlab``).
+
+``raftlab figure16 --trials 1000 --out fig16.png --csv fig16.csv`` reproduces both graphs of
+the Raft paper's Figure 16 and prints its headline numbers beside the paper's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+from typing import Optional, Sequence
+
+__all__ = ["main"]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an int >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an int >= 1, got {value}")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an int, got {text!r}") from None
+
+
+def _cap(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of ms > 0, got {text!r}") from None
+    if not 0 < value <= 86_400_000:
+        raise argparse.ArgumentTypeError(f"must be a number of ms in (0, 86400000], got {text}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="raftlab", description="raftlab experiments.")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    fig = sub.add_parser("figure16", help="reproduce the Raft paper's Figure 16 (leader "
+                         "election downtime CDFs)",
+                         description="Crash the leader of a five-server cluster TRIALS times "
+                         "per election timeout range and plot the time without a leader.")
+    fig.add_argument("--trials", type=_positive_int, default=1000,
+                     help="trials per timeout range (default 1000)")
+    fig.add_argument("--seed", type=_int, default=0, help="master seed (default 0)")
+    fig.add_argument("--workers", type=_positive_int, default=None,
+                     help="worker processes (default: all cores; 1 runs in this process)")
+    fig.add_argument("--cap", type=_cap, default=10_000,
+                     help="give up on a trial after this many ms without leader (default 10000)")
+    fig.add_argument("--out", metavar="PNG", help="write both graphs to this PNG file")
+    fig.add_argument("--csv", metavar="CSV", help="write every trial's downtime to this CSV file")
+    fig.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def _writable(parser: argparse.ArgumentParser, path: Optional[str], what: str) -> None:
+    if path is None:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        parser.error(f"{what} {path!r} is a directory; give a file name")
+    if not os.path.isdir(folder):
+        parser.error(f"{what} {path!r}: folder {folder!r} does not exist")
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        parser.error(f"{what} {path!r} is not writable")
+
+
+def _figure16(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    _writable(parser, args.out, "--out")
+    _writable(parser, args.csv, "--csv")
+    if args.out is not None and not args.out.lower().endswith(".png"):
+        parser.error(f"--out {args.out!r}: figures are written as PNG; use a .png name")
+    if args.out is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            parser.error("--out needs matplotlib: install raftlab[plots]")
+    from concurrent.futures import ProcessPoolExecutor
+
+    from .experiments import figure16, figure16_table
+
+    workers = args.workers if args.workers is not None else (os.cpu_count() or 1)
+    executor = ProcessPoolExecutor(workers) if workers > 1 else None
+    try:
+        graphs = figure16(trials=args.trials, seed=args.seed, cap=args.cap, executor=executor,
+                          progress=not args.no_progress)
+    finally:
+        if executor is not None:
+            executor.shutdown()
+    print(figure16_table(graphs))
+    if args.csv:
+        seen = set()
+        with open(args.csv, "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=["label", "trial", "downtime_ms", "censored"])
+            writer.writeheader()
+            for result in graphs["top"] + graphs["bottom"]:
+                if result.label not in seen:
+                    seen.add(result.label)
+                    writer.writerows(result.rows())
+        print(f"wrote {args.csv}")
+    if args.out:
+        from .experiment_plots import figure16_figure
+        figure16_figure(graphs).savefig(args.out)
+        print(f"wrote {args.out}")
+    return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Entry point of ``raftlab`` / ``python -m raftlab``; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    if args.command == "figure16":
+        return _figure16(args, parser)
+    return 2  # pragma: no cover - argparse rejects unknown subcommands
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,504 @@
+"""Experiments: thousands of independent, seeded election trials on the real core, in parallel.
+
+Two measurements from the Raft papers, each built on :class:`raftlab.Cluster` (not on a
+separate model) and read from each trial's trace:
+
+* :func:`election_downtime` -- the paper's §9.3 / Figure 16: how long a five-server cluster is
+  without a leader after its leader crashes.
+* :func:`split_vote_rate` -- the dissertation's §9.2: how often the first election term after a
+  simultaneous timer reset fails, beside the closed form :func:`split_vote_probability`.
+
+Trial ``k`` of a sweep with master ``seed`` runs a cluster seeded with
+``derive_seed(seed, f"trial{k}")``, so results are identical whatever the executor and the
+number of workers. ``executor`` takes any ``concurrent.futures.Executor`` (a process pool, or a
+Dask ``distributed`` client's ``get_executor()``); trials are sent in chunks.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any, Callable, NamedTuple, Optional, Sequence
+
+from .cluster import MAX_NODES, MAX_RUN, Cluster
+from .sim import derive_seed
+
+__all__ = ["DowntimeResult", "DowntimeTrial", "election_downtime", "downtime_trial",
+           "split_vote_rate", "split_vote_probability", "split_vote_trial", "figure16",
+           "figure16_table",
+           "FIGURE16_TOP", "FIGURE16_BOTTOM", "PAPER", "DEFAULT_LATENCY",
+           "DEFAULT_PERSIST_DELAY", "range_label"]
+
+#: One-way message latency (ms) of the downtime model: a 2-4 ms hop, a LAN with a busy stack.
+DEFAULT_LATENCY = (2.0, 4.0)
+#: Time (ms) a reply waits for its handler's write to stable storage (a granted vote, a new
+#: term, appended entries). With ``DEFAULT_LATENCY`` the broadcast time (round trip plus disk
+#: write) averages 6 + 9 = 15 ms, the paper's "roughly 15ms".
+DEFAULT_PERSIST_DELAY = (6.0, 12.0)
+
+#: Figure 16's two graphs: election timeout ranges (ms).
+FIGURE16_TOP = ((150, 150), (150, 151), (150, 155), (150, 175), (150, 200), (150, 300))
+FIGURE16_BOTTOM = ((12, 24), (25, 50), (50, 100), (100, 200), (150, 300))
+
+#: The numbers the paper's §9.3 text states (ms), for comparison.
+PAPER = {
+    "150-150 downtime": "> 10000 (no randomness: many split votes)",
+    "150-155 median": 287,
+    "150-200 worst of 1000": 513,
+    "12-24 mean": 35,
+    "12-24 longest": 152,
+}
+
+_SERIAL_BELOW = 400      # default executor: fewer trials than this run in this process
+_CHUNKS_PER_WORKER = 6   # trials are sent in about this many chunks per worker
+_MAX_CHUNK = 250
+
+
+def range_label(election_timeout: Sequence[float]) -> str:
+    """``(150, 300)`` -> ``"150–300ms"``, as the paper labels its lines."""
+    lo, hi = election_timeout
+    return f"{lo:g}\u2013{hi:g}ms"
+
+
+# ---------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class DowntimeResult:
+    """Downtimes (ms) of a sweep of trials; a trial still leaderless at ``cap`` counts as cap."""
+
+    times: tuple[float, ...]
+    censored: int
+    params: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def trials(self) -> int:
+        return len(self.times)
+
+    @property
+    def label(self) -> str:
+        et = self.params.get("election_timeout")
+        return range_label(et) if et else "downtime"
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.times)
+
+    @property
+    def max(self) -> float:
+        return max(self.times)
+
+    def percentile(self, q: float) -> float:
+        """The ``q``-th percentile (0..100), linear between order statistics (numpy's default)."""
+        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 <= q <= 100:
+            raise ValueError(f"percentile q must be a number in [0, 100], got {q!r}")
+        xs = sorted(self.times)
+        pos = (len(xs) - 1) * q / 100
+        i = math.floor(pos)
+        if i + 1 >= len(xs):
+            return xs[-1]
+        return xs[i] + (xs[i + 1] - xs[i]) * (pos - i)
+
+    def rows(self) -> list[dict]:
+        """One dict per trial (label, trial, downtime_ms, censored), ready for ``csv.DictWriter``."""
+        cap = self.params.get("cap", math.inf)
+        return [{"label": self.label, "trial": k, "downtime_ms": t, "censored": t >= cap}
+                for k, t in enumerate(self.times)]
+
+    def __repr__(self) -> str:
+        return (f"DowntimeResult({self.label}, trials={self.trials}, median={self.median:.1f} ms, "
+                f"mean={self.mean:.1f} ms, max={self.max:.1f} ms, censored={self.censored})")
+
+
+class DowntimeTrial(NamedTuple):
+    """One downtime trial: its cluster (and trace), the crash and the end of the downtime."""
+
+    cluster: Cluster
+    leader: int            # the leader that was crashed
+    crash: float           # virtual time of the crash (ms)
+    end: Optional[float]   # first delivery of the new leader's AppendEntries; None if capped
+
+    @property
+    def downtime(self) -> Optional[float]:
+        return None if self.end is None else self.end - self.crash
+
+
+# ---------------------------------------------------------------------- validation
+def _int(name: str, value: Any, lo: int, hi: Optional[int] = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo \
+            or (hi is not None and value > hi):
+        allowed = f">= {lo}" if hi is None else f"in {lo}..{hi}"
+        raise ValueError(f"{name} must be an int {allowed}, got {value!r}")
+    return value
+
+
+def _num(name: str, value: Any, lo: float = 0.0, hi: float = math.inf,
+         open_lo: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or value < lo or (open_lo and value == lo) or value > hi:
+        lo_s = f"> {lo:g}" if open_lo else f">= {lo:g}"
+        hi_s = "" if hi == math.inf else f" and <= {hi:g}"
+        raise ValueError(f"{name} must be a finite number of ms {lo_s}{hi_s}, got {value!r}")
+    return float(value)
+
+
+def _pair(name: str, value: Any, positive_lo: bool = False) -> tuple[float, float]:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = (value, value)
+    try:
+        lo, hi = value
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a (lo, hi) pair of ms, got {value!r}") from None
+    lo = _num(f"{name} lower bound", lo, open_lo=positive_lo)
+    hi = _num(f"{name} upper bound", hi)
+    if lo > hi:
+        raise ValueError(f"{name} must have lo <= hi, got {value!r}")
+    return lo, hi
+
+
+def _check_executor(executor: Any) -> None:
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise ValueError(f"executor must be a concurrent.futures.Executor (with .submit), "
+                         f"or None for the default; got {executor!r}")
+
+
+# ---------------------------------------------------------------------- running trials
+def _scan(raw: list, start: int, match: Callable[[tuple], bool]) -> Optional[tuple]:
+    for j in range(start, len(raw)):
+        if match(raw[j]):
+            return raw[j]
+    return None
+
+
+def downtime_trial(seed: int, n: int = 5, election_timeout: tuple[float, float] = (150, 300),
+                   latency: tuple[float, float] = DEFAULT_LATENCY,
+                   persist_delay: tuple[float, float] = DEFAULT_PERSIST_DELAY,
+                   cap: float = 10_000, logs_differ: bool = True) -> DowntimeTrial:
+    """Run one Figure 16 trial on a cluster seeded ``seed``; see :func:`election_downtime`."""
+    lo, hi = election_timeout
+    hb = lo / 2
+    # Bring the first leader up with a spread of timeouts (identical ones could livelock here
+    # too), then switch every node to the range under test before the measured heartbeat.
+    c = Cluster(n, seed=seed, election_timeout=(lo, max(hi, 2 * lo)), heartbeat_interval=hb,
+                latency=latency, persist_delay=persist_delay, long_delays=False)
+    raw = c.trace.raw
+    switched = False
+    for _ in range(1000):
+        c.run_for(hb)
+        leader = c.leader()
+        if leader is None:
+            continue
+        if not switched:
+            c.set_timing(election_timeout=(lo, hi))
+            switched = True
+        became = next(r[0] for r in reversed(raw)
+                      if r[1] == "state" and r[2] == leader and r[4] == "leader")
+        # The measured heartbeat: the leader's next regular broadcast, which every follower
+        # gets (and which resets their timers in the range under test).
+        beat = became + hb * (math.floor((c.now - became) / hb) + 1)
+        c.run_until(beat)
+        if c.leader() == leader:
+            break
+    else:  # pragma: no cover - never seen: 1000 heartbeat intervals without a steady leader
+        raise RuntimeError(f"no steady first leader in trial seed={seed}")
+    if logs_differ:
+        # At the same instant the leader replicates one new entry, which reaches only n // 2
+        # followers (with the leader: a majority). The others are cut for that one send, so
+        # their logs are shorter and they cannot win the next election.
+        behind = [i for i in range(n) if i != leader][n // 2:]
+        for i in behind:
+            c.disconnect(i)
+        c.start(leader, "x")
+        c.run_for(0)  # the leader's heartbeat timer fires now: the entry goes out
+        for i in behind:
+            c.connect(i)
+    crash = beat + hb * c.sim.rng("crash").random()
+    c.run_until(crash)
+    crash = c.now
+    k = len(raw)
+    c.crash(leader)
+    end = crash + cap
+    step = max(lo / 2, 1.0)
+    while True:
+        c.run_until(min(c.now + step, end))
+        hit = _scan(raw, k, lambda r: r[1] == "deliver" and r[4] == "AppendEntries")
+        if hit is not None:
+            return DowntimeTrial(c, leader, crash, hit[0])
+        k = len(raw)
+        if c.now >= end - 1e-6:
+            return DowntimeTrial(c, leader, crash, None)
+
+
+def _downtime_chunk(seed: int, start: int, stop: int, params: dict) -> list[float]:
+    out = []
+    for k in range(start, stop):
+        trial = downtime_trial(derive_seed(seed, f"trial{k}"), **params)
+        out.append(params["cap"] if trial.end is None else trial.end - trial.crash)
+    return out
+
+
+def split_vote_trial(seed: int, n: int = 5, alive: int = 4,
+                     election_timeout: tuple[float, float] = (100, 200),
+                     latency: float = 10) -> tuple[bool, Cluster]:
+    """One §9.2 trial: ``(split, cluster)``; split means term 1 elected no leader."""
+    lo, hi = election_timeout
+    c = Cluster(n, seed=seed, election_timeout=(lo, hi), heartbeat_interval=max(lo / 2, 1),
+                latency=(latency, latency), persist_delay=(0, 0))
+    for i in range(alive, n):
+        c.crash(i)  # at t=0: the live servers' timers were all reset at this same instant
+    raw = c.trace.raw
+    k = 0
+    limit = hi + lo + 4 * latency + 1
+    step = max(hi - lo, 2 * latency, 1.0)
+    while True:
+        c.run_until(min(c.now + step, limit))
+        hit = _scan(raw, k, lambda r: (r[1] == "state" and r[4] == "leader")
+                    or (r[1] == "timeout" and r[3] >= 1))
+        if hit is not None:
+            return hit[1] == "timeout", c
+        k = len(raw)
+        if c.now >= limit - 1e-6:  # pragma: no cover - term 1 always ends one way or the other
+            raise RuntimeError(f"split_vote_trial seed={seed}: term 1 undecided at {c.now} ms")
+
+
+def _split_chunk(seed: int, start: int, stop: int, params: dict) -> list[bool]:
+    return [split_vote_trial(derive_seed(seed, f"trial{k}"), **params)[0]
+            for k in range(start, stop)]
+
+
+class _Job(NamedTuple):
+    fn: Callable[..., list]
+    seed: int
+    trials: int
+    params: dict
+
+
+def _progress(total: int, desc: str, enabled: bool) -> Any:
+    if not enabled:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # tqdm is optional (raftlab[progress])
+        return None
+    return tqdm(total=total, desc=desc, unit="trial")
+
+
+def _workers(executor: Any) -> int:
+    for attr in ("_max_workers",):
+        value = getattr(executor, attr, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return os.cpu_count() or 1
+
+
+def _run(jobs: Sequence[_Job], executor: Optional[Executor], progress: bool,
+         desc: str) -> list[list]:
+    """Run every job's trials (in chunks, on ``executor`` or in this process), in order."""
+    total = sum(j.trials for j in jobs)
+    own = None
+    if executor is None and total >= _SERIAL_BELOW and (os.cpu_count() or 1) > 1:
+        executor = own = ProcessPoolExecutor(os.cpu_count())
+    workers = 1 if executor is None else _workers(executor)
+    size = max(1, min(_MAX_CHUNK, math.ceil(total / (workers * _CHUNKS_PER_WORKER))))
+    tasks = [(j, s, min(s + size, job.trials)) for j, job in enumerate(jobs)
+             for s in range(0, job.trials, size)]
+    bar = _progress(total, desc, progress)
+    parts: dict[tuple[int, int], list] = {}
+    try:
+        if executor is None:
+            for j, s, e in tasks:
+                job = jobs[j]
+                parts[j, s] = job.fn(job.seed, s, e, job.params)
+                if bar is not None:
+                    bar.update(e - s)
+        else:
+            futures = {executor.submit(jobs[j].fn, jobs[j].seed, s, e, jobs[j].params): (j, s, e)
+                       for j, s, e in tasks}
+            for fut in as_completed(futures):
+                j, s, e = futures[fut]
+                parts[j, s] = fut.result()
+                if bar is not None:
+                    bar.update(e - s)
+    finally:
+        if bar is not None:
+            bar.close()
+        if own is not None:
+            own.shutdown(cancel_futures=True)
+    return [[x for (j2, s), part in sorted(parts.items()) if j2 == j for x in part]
+            for j in range(len(jobs))]
+
+
+# ---------------------------------------------------------------------- public sweeps
+def _downtime_params(n: Any, election_timeout: Any, trials: Any, seed: Any, latency: Any,
+                     cap: Any, persist_delay: Any, logs_differ: Any) -> dict:
+    _int("n", n, 3, MAX_NODES)
+    _int("trials", trials, 1)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an int, got {seed!r}")
+    return {"n": n, "election_timeout": _pair("election_timeout", election_timeout, True),
+            "latency": _pair("latency", latency),
+            "persist_delay": _pair("persist_delay", persist_delay),
+            "cap": _num("cap", cap, 0, MAX_RUN, open_lo=True),
+            "logs_differ": bool(logs_differ)}
+
+
+def election_downtime(n: int = 5, election_timeout: tuple[float, float] = (150, 300),
+                      trials: int = 1000, seed: int = 0,
+                      latency: tuple[float, float] = DEFAULT_LATENCY, cap: float = 10_000,
+                      executor: Optional[Executor] = None, progress: bool = True, *,
+                      persist_delay: tuple[float, float] = DEFAULT_PERSIST_DELAY,
+                      logs_differ: bool = True) -> DowntimeResult:
+    """Time without a leader after the leader crashes, over ``trials`` trials (the paper's §9.3).
+
+    Each trial is a fresh ``Cluster(n)`` run on the real core:
+
+    1. A first leader is elected (with timeouts spread over ``(lo, max(hi, 2 lo))``, so that
+       even identical timeouts get a leader), then every node is switched to
+       ``election_timeout``. The leader heartbeats every ``lo / 2`` ms, half the minimum
+       election timeout, as in the paper.
+    2. At one of its regular heartbeat broadcasts, which every follower receives (the
+       paper's "synchronized broadcast of heartbeat RPCs"), the leader also replicates one new
+       log entry. With ``logs_differ`` (default) that entry reaches only ``n // 2`` followers:
+       the other ``n - 1 - n // 2`` are cut for that one send, so their logs are shorter and
+       they cannot be elected (for five servers: two of the four survivors are ineligible, as
+       in the dissertation's LAN runs).
+    3. The leader crashes at a uniformly random point of its heartbeat interval after that
+       broadcast. A crash cuts its links at once, so messages it still had in flight are lost
+       (this matters only for crashes within a latency of the broadcast).
+    4. The downtime runs from the crash to the first *delivery* of the new leader's first
+       AppendEntries to another server (the dissertation: "until the other servers received
+       the new leader's first heartbeat"). A trial with no such delivery within ``cap`` ms
+       counts as ``cap`` and is counted in ``censored``.
+
+    Model: one-way latency uniform in ``latency`` per message (default 2-4 ms); a reply whose
+    handler wrote hard state (a granted vote, a new term, appended entries) leaves only after a
+    disk write uniform in ``persist_delay`` (default 6-12 ms); a candidate's own vote for
+    itself is not delayed. Defaults give a broadcast time (round trip + write) of about 15 ms,
+    like the paper's. Logs are one entry long at most. The network is reliable; calls to the
+    dead leader fail after 0-99 ms and candidates retry them. Identical timeouts (e.g. 150-150)
+    can stay split for ever in a simulator without real-world jitter: cap them.
+
+    ``executor``: any ``concurrent.futures.Executor``; ``None`` runs small sweeps here and big
+    ones on a process pool of all cores. Results are identical for a given ``seed`` whatever
+    runs them. ``progress`` shows a tqdm bar (if tqdm is installed).
+    """
+    params = _downtime_params(n, election_timeout, trials, seed, latency, cap, persist_delay,
+                              logs_differ)
+    _check_executor(executor)
+    (times,) = _run([_Job(_downtime_chunk, seed, trials, params)], executor, progress,
+                    f"downtime {range_label(params['election_timeout'])}")
+    return _result(times, params, trials, seed)
+
+
+def _result(times: list[float], params: dict, trials: int, seed: int) -> DowntimeResult:
+    cap = params["cap"]
+    return DowntimeResult(tuple(times), sum(1 for t in times if t >= cap),
+                          dict(params, trials=trials, seed=seed))
+
+
+def figure16(trials: int = 1000, seed: int = 0, cap: float = 10_000,
+             executor: Optional[Executor] = None, progress: bool = True, *,
+             n: int = 5, latency: tuple[float, float] = DEFAULT_LATENCY,
+             persist_delay: tuple[float, float] = DEFAULT_PERSIST_DELAY,
+             logs_differ: bool = True) -> dict[str, list[DowntimeResult]]:
+    """Both graphs of Figure 16: ``{"top": [...6 results], "bottom": [...5 results]}``.
+
+    Every line is :func:`election_downtime` with the same arguments; the shared 150-300 ms line
+    is run once and appears in both lists. All lines share one executor and one progress bar.
+    """
+    ranges = list(dict.fromkeys(FIGURE16_TOP + FIGURE16_BOTTOM))
+    base = _downtime_params(n, ranges[0], trials, seed, latency, cap, persist_delay, logs_differ)
+    _check_executor(executor)
+    jobs = [_Job(_downtime_chunk, seed, trials, dict(base, election_timeout=tuple(map(float, r))))
+            for r in ranges]
+    out = _run(jobs, executor, progress, "figure 16")
+    by_range = {r: _result(times, job.params, trials, seed)
+                for r, times, job in zip(ranges, out, jobs)}
+    return {"top": [by_range[r] for r in FIGURE16_TOP],
+            "bottom": [by_range[r] for r in FIGURE16_BOTTOM]}
+
+
+def split_vote_probability(n: int, alive: int, l: float) -> float:
+    """The dissertation's §9.2 closed form: the chance that the first term splits.
+
+    ``l`` is the one-way latency as a fraction of the timeout range; with
+    ``c = alive - n // 2 + 1``, ``P = sum_{k=c-1}^{alive} C(alive, k) l^k (1-l)^(alive-k)``.
+    """
+    _int("n", n, 1, MAX_NODES)
+    _int("alive", alive, n // 2 + 1, n)
+    if isinstance(l, bool) or not isinstance(l, (int, float)) or not math.isfinite(l) or l < 0:
+        raise ValueError(f"l (latency / timeout range) must be a finite number >= 0, got {l!r}")
+    p = min(float(l), 1.0)
+    c = alive - n // 2 + 1
+    return min(1.0, sum(math.comb(alive, k) * p ** k * (1 - p) ** (alive - k)
+                        for k in range(c - 1, alive + 1)))
+
+
+def split_vote_rate(n: int = 5, alive: int = 4,
+                    election_timeout: tuple[float, float] = (100, 200), latency: float = 10,
+                    trials: int = 10_000, seed: int = 0, executor: Optional[Executor] = None,
+                    progress: bool = True) -> float:
+    """Fraction of trials whose first election term fails (the dissertation's §9.2).
+
+    Each trial is a fresh ``Cluster(n)``: nodes ``alive..n-1`` are crashed at t = 0, so the
+    ``alive`` servers' timers were all reset at that instant, each uniform in
+    ``election_timeout``. Every message takes exactly ``latency`` ms; no disk-write delay; all
+    logs are empty (everyone eligible). A trial is a split vote if a node times out again in
+    term 1 before any node becomes leader of term 1. Under these assumptions the closed form
+    :func:`split_vote_probability` with ``l = latency / (hi - lo)`` is exact, provided the
+    minimum timeout is well above three latencies (so nothing else times out meanwhile).
+    """
+    _int("n", n, 1, MAX_NODES)
+    _int("alive", alive, n // 2 + 1, n)
+    _int("trials", trials, 1)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValueError(f"seed must be an int, got {seed!r}")
+    lo, hi = _pair("election_timeout", election_timeout, True)
+    if hi <= lo:
+        raise ValueError(f"election_timeout must have lo < hi (a range to draw from), "
+                         f"got {election_timeout!r}")
+    lat = _num("latency", latency)
+    _check_executor(executor)
+    params = {"n": n, "alive": alive, "election_timeout": (lo, hi), "latency": lat}
+    (splits,) = _run([_Job(_split_chunk, seed, trials, params)], executor, progress,
+                     f"split votes n={n} alive={alive}")
+    return sum(splits) / trials
+
+
+def figure16_table(graphs: dict[str, list[DowntimeResult]]) -> str:
+    """A plain-text table: every line's statistics, then the paper's numbers beside ours."""
+    lines = [f"{'timeouts':>12} {'trials':>6} {'median':>8} {'mean':>8} {'p99':>8} {'max':>8}"
+             f" {'> cap':>6}"]
+    seen = set()
+    by_label = {}
+    for r in graphs["top"] + graphs["bottom"]:
+        by_label[r.label] = r
+        if r.label in seen:
+            continue
+        seen.add(r.label)
+        lines.append(f"{r.label:>12} {r.trials:>6} {r.median:>8.1f} {r.mean:>8.1f} "
+                     f"{r.percentile(99):>8.1f} {r.max:>8.1f} {r.censored:>6}")
+    rows = []
+
+    def get(lo: int, hi: int) -> Optional[DowntimeResult]:
+        return by_label.get(range_label((lo, hi)))
+
+    if (r := get(150, 150)) is not None:
+        rows.append(("150-150 ms: no randomness", "> 10 s (many split votes)",
+                     f"{r.censored} of {r.trials} trials > {r.params['cap'] / 1000:g} s"))
+    if (r := get(150, 155)) is not None:
+        rows.append(("150-155 ms: median", "287 ms", f"{r.median:.0f} ms"))
+    if (r := get(150, 200)) is not None:
+        rows.append((f"150-200 ms: worst of {r.trials}", "513 ms (of 1000)", f"{r.max:.0f} ms"))
+    if (r := get(12, 24)) is not None:
+        rows.append(("12-24 ms: mean", "35 ms", f"{r.mean:.0f} ms"))
+        rows.append(("12-24 ms: longest", "152 ms", f"{r.max:.0f} ms"))
+    lines.append("")
+    lines.append(f"{'':<26} {'paper':<26} raftlab")
+    lines.extend(f"{a:<26} {b:<26} {c}" for a, b, c in rows)
+    return "\n".join(lines)

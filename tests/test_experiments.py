@@ -1,0 +1,256 @@
+"""Experiments: the §9.2 split-vote formula, Figure 16's shape, executors, CLI, plot."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import subprocess
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from raftlab.experiments import (DowntimeResult, downtime_trial, election_downtime, figure16,
+                                 figure16_table, split_vote_probability, split_vote_rate,
+                                 split_vote_trial)
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with ProcessPoolExecutor(2) as executor:
+        yield executor
+
+
+# ---------------------------------------------------------------------- §9.2 split votes
+def test_formula_matches_the_dissertations_examples():
+    # n=5, s=4 servers, 100 ms range: 1 ms -> about 0.06%, 10 ms -> 5.2%, 20 ms -> 18.1%
+    assert split_vote_probability(5, 4, 0.01) == pytest.approx(0.0006, abs=5e-5)
+    assert split_vote_probability(5, 4, 0.1) == pytest.approx(0.052, abs=5e-4)
+    assert split_vote_probability(5, 4, 0.2) == pytest.approx(0.181, abs=5e-4)
+    # nine servers, four failed, l = 0.1: 40%
+    assert split_vote_probability(9, 5, 0.1) == pytest.approx(0.40, abs=0.01)
+    assert split_vote_probability(5, 5, 0.0) == 0.0
+    assert split_vote_probability(5, 4, 1.5) == 1.0
+
+
+GRID = [  # (n, alive, one-way latency in ms over a 100 ms range)
+    (3, 2, 30), (5, 5, 10), (5, 4, 10), (5, 4, 20), (5, 3, 20), (7, 6, 20), (9, 5, 10),
+]
+
+
+@pytest.mark.parametrize("n,alive,latency", GRID)
+def test_split_vote_rate_agrees_with_the_formula(pool, n, alive, latency):
+    trials = 1500
+    rate = split_vote_rate(n, alive, (100, 200), latency, trials=trials, seed=7, executor=pool,
+                           progress=False)
+    p = split_vote_probability(n, alive, latency / 100)
+    # 4 binomial standard errors (plus one trial's worth, for p near 0)
+    tolerance = 4 * math.sqrt(p * (1 - p) / trials) + 1 / trials
+    assert abs(rate - p) <= tolerance, (rate, p, tolerance)
+
+
+def test_split_vote_trial_reads_the_outcome_from_the_trace():
+    outcomes = [split_vote_trial(seed, 5, 3, (100, 200), 20) for seed in range(40)]
+    assert {split for split, _ in outcomes} == {True, False}
+    for split, c in outcomes:
+        raw = c.trace.raw
+        assert [r[2] for r in raw if r[1] == "crash"] == [3, 4]
+        leaders = [r for r in raw if r[1] == "state" and r[4] == "leader"]
+        if split:  # term 1 ended with a node timing out again, and no leader of term 1
+            assert all(r[3] >= 2 for r in leaders)
+            assert any(r[1] == "timeout" and r[3] == 1 for r in raw)
+        else:
+            assert leaders and leaders[0][3] == 1
+
+
+# ---------------------------------------------------------------------- Figure 16 trials
+def test_a_downtime_trial_follows_the_papers_method():
+    lo, hi = 150, 300
+    for seed in range(15):
+        t = downtime_trial(seed, 5, (lo, hi))
+        raw = t.cluster.trace.raw
+        crash = [r for r in raw if r[1] == "crash"]
+        assert [(r[0], r[2]) for r in crash] == [(t.crash, t.leader)]
+        # the measured broadcast: the leader's heartbeat to all four, then the entry,
+        # which two followers miss (cut for that instant only)
+        beat = max(r[0] for r in raw if r[1] == "start")
+        sends = [r for r in raw if r[1] == "send" and r[2] == t.leader and r[0] == beat
+                 and r[4] == "AppendEntries"]
+        assert len(sends) == 8
+        behind = {r[3] for r in raw if r[1] == "drop" and r[0] == beat and r[7] == "unreachable"}
+        assert len(behind) == 2 and t.leader not in behind
+        assert 0 <= t.crash - beat < lo / 2
+        # the end: the first AppendEntries delivered after the crash, from the new leader
+        after = [r for r in raw if r[0] > t.crash]
+        end = next(r for r in after if r[1] == "deliver" and r[4] == "AppendEntries")
+        assert end[0] == t.end and end[2] != t.leader
+        new = [r for r in after if r[1] == "state" and r[4] == "leader" and r[0] <= t.end]
+        assert [r[2] for r in new] == [end[2]]
+        if t.crash - beat > 4:  # the entry had arrived: the short logs cannot win
+            assert end[2] not in behind
+        # nobody can time out before half the minimum timeout after the crash
+        assert t.downtime >= lo / 2
+
+
+def test_downtime_is_deterministic_and_seed_dependent():
+    a = election_downtime(election_timeout=(150, 200), trials=25, seed=3, progress=False)
+    b = election_downtime(election_timeout=(150, 200), trials=25, seed=3, progress=False)
+    c = election_downtime(election_timeout=(150, 200), trials=25, seed=4, progress=False)
+    assert a.times == b.times
+    assert a.times != c.times
+
+
+def test_results_do_not_depend_on_the_executor(pool):
+    distributed = pytest.importorskip("distributed")  # in the test extra: never skipped in CI
+    kwargs = dict(election_timeout=(150, 155), trials=48, seed=11, progress=False)
+    serial = election_downtime(**kwargs)                      # small sweep: this process
+    parallel = election_downtime(**kwargs, executor=pool)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as lc, distributed.Client(lc) as client:
+        dask = election_downtime(**kwargs, executor=client.get_executor())
+        dask_split = split_vote_rate(5, 4, (100, 200), 20, trials=300, seed=2,
+                                     executor=client.get_executor(), progress=False)
+    assert serial.times == parallel.times == dask.times
+    assert len(set(serial.times)) > 40  # real, varied downtimes
+    assert split_vote_rate(5, 4, (100, 200), 20, trials=300, seed=2, progress=False) \
+        == split_vote_rate(5, 4, (100, 200), 20, trials=300, seed=2, executor=pool,
+                           progress=False) == dask_split
+
+
+def test_figure16_has_the_papers_shape(pool):
+    graphs = figure16(trials=150, seed=0, cap=5000, executor=pool, progress=False)
+    top = {r.label: r for r in graphs["top"]}
+    bottom = [r for r in graphs["bottom"]]
+    assert [r.params["election_timeout"] for r in graphs["top"]][0] == (150, 150)
+    # no randomness: almost every trial stays split until the cap
+    assert top["150–150ms"].censored > 0.8 * top["150–150ms"].trials
+    # less randomness => heavier tail
+    p95 = [top[k].percentile(95) for k in ("150–151ms", "150–155ms", "150–200ms")]
+    assert p95[0] > p95[1] > p95[2]
+    assert top["150–155ms"].median > top["150–300ms"].median
+    # smaller timeouts => faster elections
+    medians = [r.median for r in bottom]
+    assert medians == sorted(medians) and medians[0] < 60
+    assert graphs["top"][-1] is graphs["bottom"][-1]  # 150-300 ms is run once
+    table = figure16_table(graphs)
+    assert "287 ms" in table and f"{top['150–155ms'].median:.0f} ms" in table
+
+
+# ---------------------------------------------------------------------- results and input
+def test_result_statistics():
+    r = DowntimeResult((4.0, 1.0, 3.0, 2.0, 10.0), censored=1,
+                       params={"election_timeout": (1, 2), "cap": 10.0})
+    assert (r.median, r.mean, r.max) == (3.0, 4.0, 10.0)
+    assert r.percentile(0) == 1.0 and r.percentile(100) == 10.0 and r.percentile(50) == 3.0
+    assert r.percentile(87.5) == pytest.approx(7.0)
+    assert [row["censored"] for row in r.rows()] == [False, False, False, False, True]
+    for q in (-1, 100.5, "50", None, math.nan):
+        with pytest.raises(ValueError, match="q must be a number in"):
+            r.percentile(q)
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(n=2), "n must be an int in 3..100"),
+    (dict(trials=0), "trials must be an int >= 1"),
+    (dict(election_timeout=(300, 150)), "lo <= hi"),
+    (dict(election_timeout=(0, 150)), "election_timeout lower bound must be"),
+    (dict(latency=(-1, 2)), "latency lower bound"),
+    (dict(cap=0), "cap must be"),
+    (dict(seed=1.5), "seed must be an int"),
+    (dict(executor="pool"), "executor must be a concurrent.futures.Executor"),
+])
+def test_bad_downtime_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        election_downtime(**{"trials": 5, "progress": False, **kwargs})
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(alive=2), r"alive must be an int in 3..5"),
+    (dict(alive=6), r"alive must be an int in 3..5"),
+    (dict(election_timeout=(100, 100)), "lo < hi"),
+    (dict(latency=-3), "latency must be"),
+    (dict(trials=-1), "trials must be"),
+])
+def test_bad_split_vote_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        split_vote_rate(**{"trials": 5, "progress": False, **kwargs})
+
+
+# ---------------------------------------------------------------------- progress bars
+def test_progress_bar_on_and_off(capsys, monkeypatch):
+    election_downtime(election_timeout=(150, 300), trials=3, progress=True)
+    assert "3/3" in capsys.readouterr().err
+    election_downtime(election_timeout=(150, 300), trials=3, progress=False)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # as if tqdm were not installed
+    r = election_downtime(election_timeout=(150, 300), trials=3, progress=True)
+    assert r.trials == 3 and capsys.readouterr().err == ""
+
+
+# ---------------------------------------------------------------------- plot
+def test_downtime_cdf_draws_one_line_per_result():
+    from raftlab.plots import downtime_cdf
+    a = election_downtime(election_timeout=(150, 300), trials=20, progress=False)
+    b = election_downtime(election_timeout=(150, 150), trials=4, cap=600, progress=False)
+    fig = downtime_cdf(a, b, log_x=True)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    lines = [ln for ln in ax.get_lines() if ln.get_label() and not ln.get_label().startswith("_")]
+    assert len(lines) == 2
+    ys = lines[0].get_ydata()
+    assert ys[-1] == pytest.approx(100.0) and list(ys) == sorted(ys)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[0] == "150–300ms" and labels[1].startswith("150–150ms (")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    fig.savefig(ARTIFACTS / "downtime_cdf.png")
+    with pytest.raises(ValueError, match="at least one DowntimeResult"):
+        downtime_cdf()
+    with pytest.raises(ValueError, match="labels has 1 entries for 2 results"):
+        downtime_cdf(a, b, labels=["x"])
+
+
+# ---------------------------------------------------------------------- CLI
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, MPLBACKEND="Agg")
+    return subprocess.run([sys.executable, "-m", "raftlab", *args], capture_output=True,
+                          text=True, cwd=ROOT, env=env, timeout=120)
+
+
+def test_cli_figure16_writes_png_and_csv():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    png, table = ARTIFACTS / "cli_fig16.png", ARTIFACTS / "cli_fig16.csv"
+    for p in (png, table):
+        p.unlink(missing_ok=True)
+    proc = _cli("figure16", "--trials", "4", "--cap", "800", "--workers", "1", "--no-progress",
+                "--out", str(png), "--csv", str(table))
+    assert proc.returncode == 0, proc.stderr
+    assert "150-155 ms: median" in proc.stdout and proc.stderr == ""
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with open(table) as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 10 * 4  # ten distinct timeout ranges
+    assert {r["label"] for r in rows} >= {"150–150ms", "12–24ms"}
+
+
+@pytest.mark.parametrize("args,message", [
+    (["figure16", "--trials", "0"], "--trials: must be an int >= 1, got 0"),
+    (["figure16", "--cap", "-5"], "--cap: must be a number of ms"),
+    (["figure17"], "invalid choice: 'figure17'"),
+    (["figure16", "--trials", "2", "--out", "/no/such/folder/f.png"], "does not exist"),
+    (["figure16", "--trials", "2", "--out", "fig.svg"], "use a .png name"),
+])
+def test_cli_bad_arguments_exit_2(args, message):
+    proc = _cli(*args)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+
+
+def test_cli_main_without_command_prints_help(capsys):
+    from raftlab.cli import main
+    assert main([]) == 2
+    assert "figure16" in capsys.readouterr().err
