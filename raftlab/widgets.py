@@ -170,10 +170,11 @@ class ClusterLab:
 
         # time
         self.step_buttons = {label: self._button(label, (lambda ms=ms: self.step(ms)),
-                                                 f"run {ms} ms of virtual time")
+                                                 f"run {ms} ms of virtual time", width="100px")
                              for label, ms in STEPS.items()}
         self.play = W.ToggleButton(value=False, description="play", icon="play",
-                                   tooltip="advance time continuously")
+                                   tooltip="advance time continuously",
+                                   layout=W.Layout(width="90px"))
         self.play.observe(self._on_play, "value")
         self.speed = W.Dropdown(options=[(f"{s} ms / tick", s) for s in SPEEDS], value=100,
                                 description="speed", layout=W.Layout(width="190px"))
@@ -181,8 +182,8 @@ class ClusterLab:
         self.reset_button = self._button("reset", self._reset,
                                          "a fresh cluster with this seed (clears the recording)")
         time_box = W.VBox([W.HTML("<b>Time</b>"),
-                           W.HBox([*self.step_buttons.values(), self.play, self.speed]),
-                           W.HBox([self.seed, self.reset_button])])
+                           W.HBox([*self.step_buttons.values(), self.play]),
+                           W.HBox([self.speed, self.seed, self.reset_button])])
 
         # network
         self.groups = W.Text(value="", placeholder="0 1 | 2 3 4", description="groups",
@@ -233,7 +234,7 @@ class ClusterLab:
 
         controls = W.VBox([W.HTML("<b>Nodes</b>"), self.node_box, time_box, net_box, timing_box],
                           layout=W.Layout(width="560px"))
-        views = W.VBox([self.timeline, self.show_timeline, W.HBox([self.status, self.events])],
+        views = W.VBox([self.timeline, self.show_timeline, self.status, self.events],
                        layout=W.Layout(flex="1 1 auto"))
         self.widget = W.VBox([self.header, self.warning, self.message, W.HBox([controls, views])])
         self.widget.add_class("raftlab-lab")
@@ -473,7 +474,7 @@ class ClusterLab:
         self._mark = (len(c.trace.raw), c.now)
 
     def _status_table(self, rows: list, connected: list[bool]) -> str:
-        head = "".join(f"<th style='padding:0 6px'>{h}</th>" for h in
+        head = "".join(f"<th style='padding:0 6px;white-space:nowrap'>{h}</th>" for h in
                        ("node", "role", "term", "voted for", "since heartbeat", "link"))
         body = []
         for r in rows:

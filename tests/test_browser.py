@@ -1,0 +1,201 @@
+"""The interactive lab in a real browser: JupyterLab + headless Chromium, as a person uses it.
+
+Start JupyterLab on 127.0.0.1 (token auth, throw-away config/data/runtime/settings dirs, a copy
+of notebook 05 so nothing is written back), open the notebook, Run All, then click "crash N" on
+the leader the page names, step time with "+1 s", and wait until the page names a new leader;
+then press play, see time run, pause, and see it stop. A screenshot of the panel is saved in
+tests/artifacts/.
+
+Outside CI the test is skipped only if /usr/bin/chromium is missing; with CI=true it never skips.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "notebooks" / "05_interactive_lab.ipynb"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+LEADER = re.compile(r"leader: node (\d+) \(term (\d+)\)")
+
+if not CHROMIUM.exists():
+    if IN_CI:
+        pytest.fail(f"{CHROMIUM} is missing: .ci/run must install Debian's chromium "
+                    "(apt-get install chromium)", pytrace=False)
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium); the browser test needs it",
+                allow_module_level=True)
+
+from playwright.sync_api import Page, expect, sync_playwright  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _write_settings(settings: Path) -> None:
+    """JupyterLab user settings: no autosave, no news or update checks."""
+    files = {
+        "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+        "@jupyterlab/apputils-extension/notification.jupyterlab-settings":
+            {"fetchNews": "false", "checkForUpdates": False},
+    }
+    for name, value in files.items():
+        path = settings / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
+
+
+@pytest.fixture
+def lab_server(tmp_path):
+    """A JupyterLab server on 127.0.0.1 serving a copy of notebook 05; yields (url, log)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
+    env = dict(os.environ)
+    for var, sub in [("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"),
+                     ("JUPYTER_RUNTIME_DIR", "runtime"), ("IPYTHONDIR", "ipython"),
+                     ("MPLCONFIGDIR", "mpl"), ("XDG_CONFIG_HOME", "xdg-config"),
+                     ("XDG_CACHE_HOME", "xdg-cache"), ("JUPYTERLAB_SETTINGS_DIR", "settings"),
+                     ("JUPYTERLAB_WORKSPACES_DIR", "workspaces")]:
+        (tmp_path / sub).mkdir()
+        env[var] = str(tmp_path / sub)
+    _write_settings(tmp_path / "settings")
+    port, token = _free_port(), secrets.token_hex(16)
+    log = (tmp_path / "jupyter.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1",
+         f"--port={port}", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}",
+         "--allow-root", "--ServerApp.terminals_enabled=False",
+         "--ServerApp.port_retries=0", "--LabApp.expose_app_in_browser=True"],
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=work)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("JupyterLab did not start:\n" +
+                                   (tmp_path / "jupyter.log").read_text()[-3000:])
+            time.sleep(0.25)
+        yield f"{base}/lab/tree/{NOTEBOOK.name}?reset&token={token}", tmp_path / "jupyter.log"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _wait_kernel_ready(page: Page) -> None:
+    """The toolbar can say idle while the status bar still says "Initializing": wait for both."""
+    page.wait_for_function(
+        """() => {
+            const bar = document.querySelector('.jp-StatusBar-Widget, #jp-main-statusbar');
+            const status = bar ? bar.innerText : '';
+            const dot = document.querySelector('.jp-Notebook-ExecutionIndicator');
+            const toolbarIdle = dot ? dot.getAttribute('data-status') === 'idle' : false;
+            return toolbarIdle && status.includes('Idle') && !status.includes('Initializing');
+        }""", timeout=60_000)
+
+
+def _leader_on_page(page: Page) -> tuple[int, int]:
+    text = page.locator(".raftlab-header").first.text_content() or ""
+    m = LEADER.search(text)
+    assert m, f"the panel names no leader: {text!r}"
+    return int(m.group(1)), int(m.group(2))
+
+
+def _time_on_page(page: Page) -> int:
+    text = page.locator(".raftlab-header").first.text_content() or ""
+    m = re.search(r"t = (\d+) ms", text)
+    assert m, f"the panel shows no time: {text!r}"
+    return int(m.group(1))
+
+
+def test_crash_the_leader_in_the_browser_and_see_a_new_one(lab_server):
+    url, log = lab_server
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "browser_05_interactive_lab.png"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page.goto(url)
+            page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
+            _wait_kernel_ready(page)
+            page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
+            # every cell has run when no prompt shows [*] and the last code cell has a number
+            page.wait_for_function(
+                """() => {
+                    const prompts = [...document.querySelectorAll(
+                        '.jp-CodeCell .jp-InputArea-prompt')].map(p => p.innerText.trim());
+                    return prompts.length > 0 && !prompts.some(p => p.includes('*')) &&
+                           /\\[\\d+\\]/.test(prompts[prompts.length - 1]);
+                }""", timeout=90_000)
+            assert page.locator(".jp-RenderedText[data-mime-type='application/vnd.jupyter."
+                                "error']").count() == 0, "a notebook cell raised"
+            header = page.locator(".raftlab-header").first
+            expect(header).to_contain_text("t = 1000 ms", timeout=30_000)
+            old, term = _leader_on_page(page)
+
+            page.get_by_role("button", name=f"crash {old}", exact=True).first.click()
+            expect(page.get_by_role("button", name=f"restart {old}", exact=True).first) \
+                .to_be_visible(timeout=10_000)
+            image = page.locator(".raftlab-lab").last.locator("img").first
+            before = image.get_attribute("src")
+            page.get_by_role("button", name="+1 s", exact=True).first.click()
+            expect(header).to_contain_text("t = 2000 ms", timeout=15_000)
+            # the timeline is sent last: wait until the new picture has arrived
+            page.wait_for_function("([img, src]) => img.getAttribute('src') !== src",
+                                   arg=[image.element_handle(), before], timeout=15_000)
+            new, new_term = _leader_on_page(page)
+            assert new != old and new_term > term, (old, term, new, new_term)
+            status = page.locator(".raftlab-status").first.text_content() or ""
+            assert "down" in status and "leader" in status
+            # play advances time in steps of the chosen speed (100 ms) until pause
+            toggle = page.locator(".raftlab-lab button.widget-toggle-button").first
+            expect(toggle).to_have_text(re.compile(r"^\s*play\s*$"))
+            toggle.click()
+            expect(header).to_contain_text(re.compile(r"t = (2[3-9]|[3-9]\d)00 ms"),
+                                           timeout=15_000)
+            expect(toggle).to_have_text(re.compile(r"^\s*pause\s*$"))
+            toggle.click()
+            expect(toggle).to_have_text(re.compile(r"^\s*play\s*$"))
+            paused = _time_on_page(page)
+            page.wait_for_timeout(800)  # wall time: the play loop ticks every 250 ms
+            assert _time_on_page(page) == paused and paused % 100 == 0
+            panel = page.locator(".raftlab-lab").last
+            panel.scroll_into_view_if_needed()
+            expect(panel.locator(".widget-image img, img.widget-image").first).to_be_visible()
+            panel.screenshot(path=str(shot))
+        finally:
+            browser.close()
+    assert shot.stat().st_size > 10_000
