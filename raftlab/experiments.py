@@ -185,7 +185,7 @@ def downtime_trial(seed: int, n: int = 5, election_timeout: tuple[float, float] 
     # Bring the first leader up with a spread of timeouts (identical ones could livelock here
     # too), then switch every node to the range under test before the measured heartbeat.
     c = Cluster(n, seed=seed, election_timeout=(lo, max(hi, 2 * lo)), heartbeat_interval=hb,
-                latency=latency, persist_delay=persist_delay, long_delays=False)
+                latency=latency, persist_delay=persist_delay)
     raw = c.trace.raw
     switched = False
     for _ in range(1000):
@@ -379,8 +379,9 @@ def election_downtime(n: int = 5, election_timeout: tuple[float, float] = (150, 
     handler wrote hard state (a granted vote, a new term, appended entries) leaves only after a
     disk write uniform in ``persist_delay`` (default 6-12 ms); a candidate's own vote for
     itself is not delayed. Defaults give a broadcast time (round trip + write) of about 15 ms,
-    like the paper's. Logs are one entry long at most. The network is reliable; calls to the
-    dead leader fail after 0-99 ms and candidates retry them. Identical timeouts (e.g. 150-150)
+    like the paper's. Logs are one entry long at most. The network is reliable; a call to the
+    dead leader fails after 0-6999 ms (labrpc's long delays) and a candidate retries it; that
+    never changes an outcome, as the dead cannot vote. Identical timeouts (e.g. 150-150)
     can stay split for ever in a simulator without real-world jitter: cap them.
 
     ``executor``: any ``concurrent.futures.Executor``; ``None`` runs small sweeps here and big
