@@ -105,7 +105,7 @@ class DowntimeResult:
         return xs[i] + (xs[i + 1] - xs[i]) * (pos - i)
 
     def rows(self) -> list[dict]:
-        """One dict per trial (label, trial, downtime_ms, censored), ready for ``csv.DictWriter``."""
+        """One dict per trial (label, trial, downtime_ms, censored), for ``csv.DictWriter``."""
         cap = self.params.get("cap", math.inf)
         return [{"label": self.label, "trial": k, "downtime_ms": t, "censored": t >= cap}
                 for k, t in enumerate(self.times)]
@@ -424,7 +424,7 @@ def figure16(trials: int = 1000, seed: int = 0, cap: float = 10_000,
             "bottom": [by_range[r] for r in FIGURE16_BOTTOM]}
 
 
-def split_vote_probability(n: int, alive: int, l: float) -> float:
+def split_vote_probability(n: int, alive: int, l: float) -> float:  # noqa: E741
     """The dissertation's §9.2 closed form: the chance that the first term splits.
 
     ``l`` is the one-way latency as a fraction of the timeout range; with
@@ -473,17 +473,17 @@ def split_vote_rate(n: int = 5, alive: int = 4,
 
 def figure16_table(graphs: dict[str, list[DowntimeResult]]) -> str:
     """A plain-text table: every line's statistics, then the paper's numbers beside ours."""
-    lines = [f"{'timeouts':>12} {'trials':>6} {'median':>8} {'mean':>8} {'p99':>8} {'max':>8}"
-             f" {'> cap':>6}"]
-    seen = set()
-    by_label = {}
-    for r in graphs["top"] + graphs["bottom"]:
-        by_label[r.label] = r
-        if r.label in seen:
+    lines = [(f"{'timeouts':>12} {'trials':>6} {'median':>8} {'mean':>8} {'p99':>8} "
+              f"{'max':>8} {'> cap':>6}")]
+    seen: set[str] = set()
+    by_label: dict[str, DowntimeResult] = {}
+    for res in graphs["top"] + graphs["bottom"]:
+        by_label[res.label] = res
+        if res.label in seen:
             continue
-        seen.add(r.label)
-        lines.append(f"{r.label:>12} {r.trials:>6} {r.median:>8.1f} {r.mean:>8.1f} "
-                     f"{r.percentile(99):>8.1f} {r.max:>8.1f} {r.censored:>6}")
+        seen.add(res.label)
+        lines.append(f"{res.label:>12} {res.trials:>6} {res.median:>8.1f} {res.mean:>8.1f} "
+                     f"{res.percentile(99):>8.1f} {res.max:>8.1f} {res.censored:>6}")
     rows = []
 
     def get(lo: int, hi: int) -> Optional[DowntimeResult]:
