@@ -24,7 +24,7 @@ import ipywidgets as W
 from matplotlib.figure import Figure
 
 from .cluster import Cluster
-from .plots import ROLE_COLORS, timeline
+from .plots import PARTITION_COLOR, ROLE_COLORS, VOTE_COLORS, timeline
 from .recording import Recorder, constructor_args
 from .status import TraceDigest, describe_event, format_ms
 
@@ -85,6 +85,23 @@ def _num(x: Any) -> Any:
     return int(x) if isinstance(x, float) and x.is_integer() else x
 
 
+def _legend_html() -> str:
+    """The timeline's legend, drawn once in HTML (same colours and marks as raftlab.plots)."""
+    def swatch(color: str, label: str, style: str = "") -> str:
+        return (f"<span style='white-space:nowrap'><span style='display:inline-block;width:14px;"
+                f"height:10px;background:{color};{style}margin:0 3px 0 10px'></span>{label}</span>")
+    items = [swatch(ROLE_COLORS[r], r) for r in ("follower", "candidate", "leader", "crashed")]
+    items.append(swatch("repeating-linear-gradient(45deg,#999 0 2px,transparent 2px 5px)",
+                        "disconnected", "border:1px solid #999;"))
+    items.append(swatch(PARTITION_COLOR, "partitioned", "opacity:0.5;"))
+    for color, text in [("black", "▼ election timeout"), (VOTE_COLORS[True], "⟶ vote granted"),
+                        (VOTE_COLORS[False], "⇢ vote denied"),
+                        (ROLE_COLORS["leader"], "| AppendEntries round")]:
+        items.append(f"<span style='margin-left:10px;white-space:nowrap;color:{color}'>{text}"
+                     "</span>")
+    return "<div class='raftlab-legend' style='font-size:11px'>" + "".join(items) + "</div>"
+
+
 class ClusterLab:
     """A control panel for ``cluster``; ``lab.cluster`` is the cluster it drives.
 
@@ -107,7 +124,7 @@ class ClusterLab:
         self._task: Optional[asyncio.Task] = None
         self._syncing = False
         # fixed margins (no layout engine): one draw per redraw keeps an action under 250 ms
-        self._fig = Figure(figsize=(9.5, 3.3), dpi=72)
+        self._fig = Figure(figsize=(8.5, 3.1), dpi=72)
         self._build()
         self._attach(cluster)
         self._shown_at: Optional[int] = None
@@ -233,9 +250,10 @@ class ClusterLab:
         self.node_rows: list[tuple[W.HTML, W.Button, W.Button]] = []
 
         controls = W.VBox([W.HTML("<b>Nodes</b>"), self.node_box, time_box, net_box, timing_box],
-                          layout=W.Layout(width="560px"))
-        views = W.VBox([self.timeline, self.show_timeline, self.status, self.events],
-                       layout=W.Layout(flex="1 1 auto"))
+                          layout=W.Layout(width="560px", min_width="560px", flex="0 0 560px"))
+        views = W.VBox([self.timeline, W.HBox([self.show_timeline, W.HTML(_legend_html())]),
+                        self.status, self.events],
+                       layout=W.Layout(flex="1 1 auto", min_width="0", max_width="720px"))
         self.widget = W.VBox([self.header, self.warning, self.message, W.HBox([controls, views])])
         self.widget.add_class("raftlab-lab")
 
@@ -521,9 +539,12 @@ class ClusterLab:
                  f"{format_ms(self.window)} ms)")
         fig = self._fig
         fig.clear()
-        ax = fig.add_axes((0.07, 0.2, 0.67, 0.7))  # room for the legend on the right
+        ax = fig.add_axes((0.08, 0.2, 0.9, 0.7))
         timeline(self._cluster.trace, start=start, end=end, ax=ax, title=title)
         self.timeline_info = fig.raftlab  # what was drawn, as data (see raftlab.plots)
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.remove()  # the panel shows a fixed HTML legend: drawing it costs ~60 ms
         buf = io.BytesIO()
-        fig.savefig(buf, format="png")
+        fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
         self.timeline.value = buf.getvalue()
