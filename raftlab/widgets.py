@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import html
 import io
+from functools import partial
 from typing import Any, Callable, Optional
 
 import ipywidgets as W
@@ -186,7 +187,7 @@ class ClusterLab:
         self.message = W.HTML()
 
         # time
-        self.step_buttons = {label: self._button(label, (lambda ms=ms: self.step(ms)),
+        self.step_buttons = {label: self._button(label, partial(self.step, ms),
                                                  f"run {ms} ms of virtual time", width="100px")
                              for label, ms in STEPS.items()}
         self.play = W.ToggleButton(value=False, description="play", icon="play",
@@ -264,9 +265,9 @@ class ClusterLab:
         rows = []
         for i in range(n):
             label = W.HTML(layout=W.Layout(width="230px"))
-            crash = self._button(f"crash {i}", (lambda i=i: self._crash_or_restart(i)),
+            crash = self._button(f"crash {i}", partial(self._crash_or_restart, i),
                                  width="100px")
-            link = self._button(f"disconnect {i}", (lambda i=i: self._disconnect_or_connect(i)),
+            link = self._button(f"disconnect {i}", partial(self._disconnect_or_connect, i),
                                 width="120px")
             rows.append((label, crash, link))
         self.node_rows = rows
@@ -541,7 +542,7 @@ class ClusterLab:
         fig.clear()
         ax = fig.add_axes((0.08, 0.2, 0.9, 0.7))
         timeline(self._cluster.trace, start=start, end=end, ax=ax, title=title)
-        self.timeline_info = fig.raftlab  # what was drawn, as data (see raftlab.plots)
+        self.timeline_info: dict = getattr(fig, "raftlab")  # what was drawn, as data (see raftlab.plots)
         legend = ax.get_legend()
         if legend is not None:
             legend.remove()  # the panel shows a fixed HTML legend: drawing it costs ~60 ms

@@ -142,6 +142,14 @@ def _time_on_page(page: Page) -> int:
 
 def test_crash_the_leader_in_the_browser_and_see_a_new_one(lab_server):
     url, log = lab_server
+    try:
+        _crash_the_leader(url)
+    except Exception as exc:
+        exc.add_note("JupyterLab's log ends with:\n" + log.read_text()[-2000:])
+        raise
+
+
+def _crash_the_leader(url: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "browser_05_interactive_lab.png"
     with sync_playwright() as pw:
