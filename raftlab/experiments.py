@@ -226,9 +226,10 @@ def downtime_trial(seed: int, n: int = 5, election_timeout: tuple[float, float] 
     step = max(lo / 2, 1.0)
     while True:
         c.run_until(min(c.now + step, end))
-        hit = _scan(raw, k, lambda r: r[1] == "deliver" and r[4] == "AppendEntries")
-        if hit is not None:
-            return DowntimeTrial(c, leader, crash, hit[0])
+        for j in range(k, len(raw)):  # inline: this loop sees every event of every trial
+            r = raw[j]
+            if r[1] == "deliver" and r[4] == "AppendEntries":
+                return DowntimeTrial(c, leader, crash, r[0])
         k = len(raw)
         if c.now >= end - 1e-6:
             return DowntimeTrial(c, leader, crash, None)
