@@ -564,3 +564,25 @@ def test_timeline_window_is_narrowed_in_a_vote_storm():
     assert end == 3000 and start > 0
     assert len(lab.timeline_info["vote_arrows"]) <= 30
     assert "(narrowed: over 30 votes in 3000 ms)" in lab._fig.axes[0].get_title(loc="left")
+
+
+# ---------------------------------------------------------------- in a real kernel
+def test_in_a_kernel_it_displays_itself_once_and_plays():
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    cells = [
+        "from raftlab import Cluster\nfrom raftlab.widgets import ClusterLab",
+        "ClusterLab(Cluster(3, seed=1))",            # one line, shown once
+        "lab = ClusterLab(Cluster(3, seed=1))",      # shown by the constructor
+        "lab",                                       # shown again on request
+        "import asyncio\nlab.tick_seconds = 0\nlab.speed.value = 50\nlab.play.value = True\n"
+        "for _ in range(200):\n    await asyncio.sleep(0.01)\n    if lab.cluster.now >= 500:\n"
+        "        break\nlab.play.value = False\nawait asyncio.sleep(0.05)\n"
+        "print(lab.cluster.now >= 500, lab.cluster.now % 50 == 0, lab.play.description)",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nbclient.NotebookClient(nb, timeout=60, kernel_name="python3").execute()
+    widget_views = [sum("application/vnd.jupyter.widget-view+json" in o.get("data", {})
+                        for o in cell.outputs) for cell in nb.cells]
+    assert widget_views == [0, 1, 1, 1, 0]
+    assert [o["text"] for o in nb.cells[4].outputs] == ["True True play\n"]
