@@ -159,6 +159,12 @@ def _crash_the_leader(url: str) -> None:
             page.goto(url)
             page.locator(".jp-Notebook").first.wait_for(timeout=60_000)
             _wait_kernel_ready(page)
+            # clear the saved outputs first, so a finished run cannot be confused with them
+            page.evaluate("() => window.jupyterapp.commands.execute("
+                          "'notebook:clear-all-cell-outputs')")
+            page.wait_for_function(
+                """() => ![...document.querySelectorAll('.jp-CodeCell .jp-InputArea-prompt')]
+                          .some(p => /\\d/.test(p.innerText))""", timeout=15_000)
             page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-cells')")
             # every cell has run when no prompt shows [*] and the last code cell has a number
             page.wait_for_function(
