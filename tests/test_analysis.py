@@ -5,39 +5,11 @@ from __future__ import annotations
 import pytest
 
 from raftlab import Cluster, Trace
+from scenarios import faults, leader_failure, quiet
+
 from raftlab.analysis import (OUTCOMES, Election, as_trace, check_window, disconnect_spans,
                               elections, node_summary, partition_spans, role_spans, table,
                               to_dataframe)
-
-
-def quiet(n=3, seed=1, ms=2000, **kw):
-    c = Cluster(n, seed=seed, **kw)
-    c.run_for(ms)
-    return c
-
-
-def leader_failure(n=3, seed=1):
-    c = Cluster(n, seed=seed)
-    c.run_for(1500)
-    old = c.check_one_leader()
-    c.disconnect(old)
-    c.run_for(1500)
-    c.connect(old)
-    c.run_for(1000)
-    return c
-
-
-def faults(n=5, seed=4):
-    c = Cluster(n, seed=seed)
-    c.run_for(1000)
-    c.crash(1)
-    c.run_for(700)
-    c.partition([0, 1], [2, 3, 4])
-    c.run_for(2000)
-    c.heal()
-    c.restart(1)
-    c.run_for(1500)
-    return c
 
 
 def split_votes(seed=0):

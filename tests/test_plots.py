@@ -13,33 +13,11 @@ matplotlib.use("Agg")
 
 from matplotlib.figure import Figure  # noqa: E402
 
+from scenarios import faults, leader_failure  # noqa: E402
+
 from raftlab import Cluster  # noqa: E402
 from raftlab.plots import (MAX_MARKS, MESSAGE_COLORS, OKABE_ITO, ROLE_COLORS,  # noqa: E402
                            VOTE_COLORS, message_diagram, terms, timeline)
-
-
-def leader_failure(n=3, seed=1):
-    c = Cluster(n, seed=seed)
-    c.run_for(1500)
-    old = c.check_one_leader()
-    c.disconnect(old)
-    c.run_for(1500)
-    c.connect(old)
-    c.run_for(1000)
-    return c
-
-
-def faults(n=5, seed=4):
-    c = Cluster(n, seed=seed)
-    c.run_for(1000)
-    c.crash(1)
-    c.run_for(700)
-    c.partition([0, 1], [2, 3, 4])
-    c.run_for(2000)
-    c.heal()
-    c.restart(1)
-    c.run_for(1500)
-    return c
 
 
 def split_votes(seed=0):

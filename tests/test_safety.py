@@ -58,38 +58,32 @@ def test_the_same_scenarios_are_safe_with_the_correct_node() -> None:
         assert election_safety_violations(c.trace) == [], f"seed {seed}"
 
 
+def _restart_everyone_after_a_first_candidacy(seed: int, node_class) -> Cluster:
+    """Node 2 runs its first candidacy with node 1's vote, then every node restarts: a node
+    that forgot its vote may then grant it again in the same term."""
+    c = Cluster(3, seed=seed, node_class=node_class, election_timeout=(150, 300))
+    c.crash(0)
+    c.crash(1)
+    c.restart(1)
+    c.run_for(405)
+    for voter in range(3):
+        if c.is_alive(voter):
+            c.restart(voter)   # a vote that was not persisted is lost here
+    c.restart(0)
+    c.run_for(2000)
+    return c
+
+
 @pytest.mark.unsafe
 def test_checker_catches_a_vote_forgotten_across_a_restart() -> None:
-    caught = 0
+    caught = sum(
+        any("voted twice" in p for p in
+            election_safety_violations(_restart_everyone_after_a_first_candidacy(seed, Amnesiac).trace))
+        for seed in range(30))
+    assert caught > 0, "the planted lost-vote bug was never caught"
     for seed in range(30):
-        c = Cluster(3, seed=seed, node_class=Amnesiac, election_timeout=(150, 300))
-        c.crash(0)
-        c.crash(1)
-        c.restart(1)
-        c.run_for(5)
-        # node 2's first candidacy: whoever answers first is the only vote that matters
-        c.run_for(400)
-        for voter in range(3):
-            if c.is_alive(voter):
-                c.restart(voter)   # the vote is lost here
-        c.restart(0)
-        c.run_for(2000)
-        if any("voted twice" in p for p in election_safety_violations(c.trace)):
-            caught += 1
-    with_correct = []
-    for seed in range(30):
-        c = Cluster(3, seed=seed, election_timeout=(150, 300))
-        c.crash(0)
-        c.crash(1)
-        c.restart(1)
-        c.run_for(405)
-        for voter in range(3):
-            if c.is_alive(voter):
-                c.restart(voter)
-        c.restart(0)
-        c.run_for(2000)
-        with_correct += election_safety_violations(c.trace)
-    assert caught > 0 and with_correct == []
+        c = _restart_everyone_after_a_first_candidacy(seed, RaftNode)
+        assert election_safety_violations(c.trace) == [], f"seed {seed}"
 
 
 def _trace(*events, n=3) -> Trace:
