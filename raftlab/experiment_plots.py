@@ -17,12 +17,14 @@ _STYLES = ("-", "--", "-.", ":")
 
 
 def downtime_cdf(*results: DowntimeResult, labels: Optional[Sequence[str]] = None,
-                 log_x: bool = False, ax: Any = None, title: Optional[str] = None) -> Figure:
+                 log_x: bool = False, ax: Any = None, title: Optional[str] = None,
+                 colors: Optional[Sequence[str]] = None) -> Figure:
     """Cumulative percent of trials vs. time without leader, one step line per result.
 
     Trials censored at the cap (still leaderless) are not drawn: such a line stops below 100%
     and its label says how many trials never elected a leader. ``log_x`` gives the paper's log
-    time axis (top graph); ``ax`` draws into existing axes.
+    time axis (top graph); ``ax`` draws into existing axes; ``colors`` overrides the line
+    colours (one per result).
     """
     if not results:
         raise ValueError("downtime_cdf needs at least one DowntimeResult, e.g. "
@@ -34,6 +36,8 @@ def downtime_cdf(*results: DowntimeResult, labels: Optional[Sequence[str]] = Non
         labels = list(labels)
         if len(labels) != len(results):
             raise ValueError(f"labels has {len(labels)} entries for {len(results)} results")
+    if colors is not None and len(colors) != len(results):
+        raise ValueError(f"colors has {len(colors)} entries for {len(results)} results")
     if ax is None:
         fig = Figure(figsize=(7.5, 4.2), dpi=100, layout="constrained")
         ax = fig.add_subplot()
@@ -47,7 +51,7 @@ def downtime_cdf(*results: DowntimeResult, labels: Optional[Sequence[str]] = Non
         label = labels[k] if labels is not None else r.label
         if r.censored:
             label += f" ({100 * r.censored / total:.0f}% > {cap / 1000:g} s)"
-        color = LINE_COLORS[k % len(LINE_COLORS)]
+        color = colors[k] if colors is not None else LINE_COLORS[k % len(LINE_COLORS)]
         style = _STYLES[(k // len(LINE_COLORS)) % len(_STYLES)]
         if done:
             xs = [done[0]] + done
@@ -75,8 +79,16 @@ def figure16_figure(graphs: dict[str, list[DowntimeResult]]) -> Figure:
     """Both graphs of Figure 16 stacked: randomness (log time axis), then timeout scale."""
     fig = Figure(figsize=(7.5, 8.0), dpi=100, layout="constrained")
     top, bottom = fig.subplots(2, 1)
-    downtime_cdf(*graphs["top"], log_x=True, ax=top,
+    top_colors = [LINE_COLORS[k % len(LINE_COLORS)] for k in range(len(graphs["top"]))]
+    shared = {r.label: c for r, c in zip(graphs["top"], top_colors)}
+    # a range drawn in both graphs (150-300 ms) keeps its colour; the others take the rest
+    spare = iter([c for c in LINE_COLORS if c not in
+                  {shared[r.label] for r in graphs["bottom"] if r.label in shared}])
+    bottom_colors = [shared[r.label] if r.label in shared else next(spare)
+                     for r in graphs["bottom"]]
+    downtime_cdf(*graphs["top"], log_x=True, ax=top, colors=top_colors,
                  title="More randomness in the election timeout")
-    downtime_cdf(*graphs["bottom"], ax=bottom, title="Smaller election timeouts")
+    downtime_cdf(*graphs["bottom"], ax=bottom, colors=bottom_colors,
+                 title="Smaller election timeouts")
     bottom.set_xlim(0, 600)
     return fig

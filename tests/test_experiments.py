@@ -214,6 +214,21 @@ def test_downtime_cdf_draws_one_line_per_result():
         downtime_cdf(a, b, labels=["x"])
 
 
+def test_figure16_figure_keeps_one_colour_per_timeout_range():
+    from raftlab.experiment_plots import figure16_figure
+    run = {et: election_downtime(election_timeout=et, trials=5, cap=2000, progress=False)
+           for et in [(150, 155), (150, 300), (12, 24), (25, 50)]}
+    fig = figure16_figure({"top": [run[(150, 155)], run[(150, 300)]],
+                           "bottom": [run[(12, 24)], run[(25, 50)], run[(150, 300)]]})
+    colour = [{ln.get_label().split(" ")[0]: ln.get_color() for ln in ax.get_lines()}
+              for ax in fig.axes]
+    assert colour[0]["150–300ms"] == colour[1]["150–300ms"]
+    assert len(set(colour[1].values())) == 3, "lines within a graph differ"
+    with pytest.raises(ValueError, match="colors has 1 entries for 2 results"):
+        from raftlab.plots import downtime_cdf
+        downtime_cdf(run[(12, 24)], run[(25, 50)], colors=["red"])
+
+
 # ---------------------------------------------------------------------- CLI
 def _cli(*args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, MPLBACKEND="Agg")
