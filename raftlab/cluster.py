@@ -115,6 +115,21 @@ class NodeHandle:
         return f"<node {self.id} of {self._cluster!r}>"
 
 
+class UnknownNode(ValueError, IndexError):
+    """A node id outside ``0..n-1`` (a ``ValueError``, and an ``IndexError`` for sequences)."""
+
+
+class NodeList(tuple):
+    """``cluster.nodes``: one ``NodeHandle`` per node id; an unknown id names the valid range."""
+
+    def __getitem__(self, i: Any) -> Any:
+        if isinstance(i, slice):
+            return tuple.__getitem__(self, i)
+        if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(self):
+            raise UnknownNode(f"unknown node id {i!r}: node ids are 0..{len(self) - 1}")
+        return tuple.__getitem__(self, i)
+
+
 def _check_int(name: str, value: Any, lo: int, hi: Optional[int] = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{name} must be an int, got {value!r}")
@@ -166,7 +181,7 @@ class Cluster:
         self.apply_errors: list[Optional[str]] = [None] * n
         self.max_index = 0
         self._envs: list[Optional[_NodeEnv]] = [None] * n
-        self.nodes = tuple(NodeHandle(self, i) for i in range(n))
+        self.nodes = NodeList(NodeHandle(self, i) for i in range(n))
         self._begin: Optional[tuple[str, float, int, int, int]] = None
         for i in range(n):
             self._start1(i)
@@ -189,7 +204,7 @@ class Cluster:
 
     def _id(self, i: Any) -> int:
         if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < self.n:
-            raise ValueError(f"unknown node id {i!r}: node ids are 0..{self.n - 1}")
+            raise UnknownNode(f"unknown node id {i!r}: node ids are 0..{self.n - 1}")
         return i
 
     def _raft(self, i: int) -> RaftNode:

@@ -31,6 +31,8 @@ CASES = [
     ("unknown node id", lambda: fresh().crash(3), r"unknown node id 3: node ids are 0\.\.2"),
     ("negative node id", lambda: fresh().disconnect(-1), r"unknown node id -1"),
     ("bool node id", lambda: fresh().get_state(True), r"unknown node id True"),
+    ("unknown node handle", lambda: fresh().nodes[3], r"unknown node id 3: node ids are 0\.\.2"),
+    ("negative node handle", lambda: fresh().nodes[-1], r"unknown node id -1"),
     ("negative time", lambda: fresh().run_for(-5), r"run_for time must be a finite number of milliseconds >= 0, got -5"),
     ("NaN time", lambda: fresh().run_for(math.nan), r"got nan"),
     ("infinite time", lambda: fresh().run_for(math.inf), r"got inf"),
