@@ -14,10 +14,11 @@ from typing import Any, Callable, Iterable, Optional
 from .errors import CheckFailed, NodeDown
 from .messages import Message
 from .network import Endpoint, Network
-from .node import ApplyMsg, RaftConfig, RaftNode, _check_range
+from .node import ApplyMsg, RaftConfig, RaftNode
 from .persister import Persister
-from .sim import Simulator, check_duration
+from .sim import Simulator
 from .trace import Trace
+from .validation import check_duration, check_int, check_range
 
 __all__ = ["Cluster", "NodeHandle", "MAX_NODES", "MAX_RUN"]
 
@@ -130,15 +131,6 @@ class NodeList(tuple):
         return tuple.__getitem__(self, i)
 
 
-def _check_int(name: str, value: Any, lo: int, hi: Optional[int] = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{name} must be an int, got {value!r}")
-    if value < lo or (hi is not None and value > hi):
-        allowed = f">= {lo}" if hi is None else f"in {lo}..{hi}"
-        raise ValueError(f"{name} must be {allowed}, got {value!r}")
-    return value
-
-
 class Cluster:
     """``n`` Raft nodes, all connected, on a simulated network; deterministic for a ``seed``.
 
@@ -156,14 +148,14 @@ class Cluster:
                  long_delays: bool = True,
                  persist_delay: tuple[float, float] = (0, 0),
                  node_class: Callable[..., RaftNode] = RaftNode) -> None:
-        _check_int("n", n, 1, MAX_NODES)
+        check_int("n", n, 1, MAX_NODES)
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValueError(f"seed must be an int, got {seed!r}")
         self.n = n
         self.seed = seed
         self.config = RaftConfig(election_timeout, heartbeat_interval)
-        latency = _check_range("latency", latency)
-        persist_delay = _check_range("persist_delay", persist_delay)
+        latency = check_range("latency", latency)
+        persist_delay = check_range("persist_delay", persist_delay)
         self.sim = Simulator(seed)
         self.trace = Trace(n, meta={"seed": seed,
                                     "election_timeout": list(self.config.election_timeout),
@@ -351,7 +343,7 @@ class Cluster:
 
     def set_latency(self, latency: tuple[float, float]) -> None:
         """One-way delay range of delivered messages, ms (applies to messages sent later)."""
-        self.network.latency = _check_range("latency", latency)
+        self.network.latency = check_range("latency", latency)
         self._set("latency", self.network.latency)
 
     def set_timing(self, election_timeout: Optional[tuple[float, float]] = None,
@@ -441,7 +433,7 @@ class Cluster:
 
     def n_committed(self, index: int) -> tuple[int, Any]:
         """How many nodes have applied ``index`` (restarts included), and the command."""
-        _check_int("index", index, 0)
+        check_int("index", index, 0)
         count, cmd = 0, None
         for i in range(self.n):
             error = self.apply_errors[i]
@@ -458,8 +450,8 @@ class Cluster:
 
     def wait(self, index: int, n: int, start_term: int) -> Any:
         """Wait (up to ~30 s) for ``n`` nodes to commit ``index``; -1 if the term moved on."""
-        _check_int("index", index, 1)
-        _check_int("n", n, 1, self.n)
+        check_int("index", index, 1)
+        check_int("n", n, 1, self.n)
         to = 10
         for _ in range(30):
             nd, _ = self.n_committed(index)
@@ -480,7 +472,7 @@ class Cluster:
     def one(self, command: Any, expected_servers: int, retry: bool = True) -> int:
         """Submit ``command`` to the leader and wait until ``expected_servers`` commit it;
         returns its index. Retries for up to 10 s (virtual) like config.go's ``one``."""
-        _check_int("expected_servers", expected_servers, 1, self.n)
+        check_int("expected_servers", expected_servers, 1, self.n)
         t0 = self.now
         starts = 0
         while self.now - t0 < 10_000:

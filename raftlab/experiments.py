@@ -25,6 +25,7 @@ from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 from .cluster import MAX_NODES, MAX_RUN, Cluster
 from .sim import derive_seed
+from .validation import check_int, check_range
 
 __all__ = ["DowntimeResult", "DowntimeTrial", "election_downtime", "downtime_trial",
            "split_vote_rate", "split_vote_probability", "split_vote_trial", "figure16",
@@ -129,14 +130,6 @@ class DowntimeTrial(NamedTuple):
 
 
 # ---------------------------------------------------------------------- validation
-def _int(name: str, value: Any, lo: int, hi: Optional[int] = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < lo \
-            or (hi is not None and value > hi):
-        allowed = f">= {lo}" if hi is None else f"in {lo}..{hi}"
-        raise ValueError(f"{name} must be an int {allowed}, got {value!r}")
-    return value
-
-
 def _num(name: str, value: Any, lo: float = 0.0, hi: float = math.inf,
          open_lo: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
@@ -148,17 +141,13 @@ def _num(name: str, value: Any, lo: float = 0.0, hi: float = math.inf,
 
 
 def _pair(name: str, value: Any, positive_lo: bool = False) -> tuple[float, float]:
+    """A (lo, hi) range of ms; a single number means (x, x)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = (value, value)
-    try:
-        lo, hi = value
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a (lo, hi) pair of ms, got {value!r}") from None
-    lo = _num(f"{name} lower bound", lo, open_lo=positive_lo)
-    hi = _num(f"{name} upper bound", hi)
-    if lo > hi:
-        raise ValueError(f"{name} must have lo <= hi, got {value!r}")
-    return lo, hi
+    lo, hi = check_range(name, value)
+    if positive_lo and lo <= 0:
+        raise ValueError(f"{name} lower bound must be > 0 ms, got {value!r}")
+    return float(lo), float(hi)
 
 
 def _check_executor(executor: Any) -> None:
@@ -337,8 +326,8 @@ def _run(jobs: Sequence[_Job], executor: Optional[Executor], progress: bool,
 # ---------------------------------------------------------------------- public sweeps
 def _downtime_params(n: Any, election_timeout: Any, trials: Any, seed: Any, latency: Any,
                      cap: Any, persist_delay: Any, logs_differ: Any) -> dict:
-    _int("n", n, 3, MAX_NODES)
-    _int("trials", trials, 1)
+    check_int("n", n, 3, MAX_NODES)
+    check_int("trials", trials, 1)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"seed must be an int, got {seed!r}")
     return {"n": n, "election_timeout": _pair("election_timeout", election_timeout, True),
@@ -431,8 +420,8 @@ def split_vote_probability(n: int, alive: int, l: float) -> float:  # noqa: E741
     ``l`` is the one-way latency as a fraction of the timeout range; with
     ``c = alive - n // 2 + 1``, ``P = sum_{k=c-1}^{alive} C(alive, k) l^k (1-l)^(alive-k)``.
     """
-    _int("n", n, 1, MAX_NODES)
-    _int("alive", alive, n // 2 + 1, n)
+    check_int("n", n, 1, MAX_NODES)
+    check_int("alive", alive, n // 2 + 1, n)
     if isinstance(l, bool) or not isinstance(l, (int, float)) or not math.isfinite(l) or l < 0:
         raise ValueError(f"l (latency / timeout range) must be a finite number >= 0, got {l!r}")
     p = min(float(l), 1.0)
@@ -455,9 +444,9 @@ def split_vote_rate(n: int = 5, alive: int = 4,
     :func:`split_vote_probability` with ``l = latency / (hi - lo)`` is exact, provided the
     minimum timeout is well above three latencies (so nothing else times out meanwhile).
     """
-    _int("n", n, 1, MAX_NODES)
-    _int("alive", alive, n // 2 + 1, n)
-    _int("trials", trials, 1)
+    check_int("n", n, 1, MAX_NODES)
+    check_int("alive", alive, n // 2 + 1, n)
+    check_int("trials", trials, 1)
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise ValueError(f"seed must be an int, got {seed!r}")
     lo, hi = _pair("election_timeout", election_timeout, True)

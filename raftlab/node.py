@@ -21,6 +21,7 @@ from typing import Any, NamedTuple, Optional, Protocol
 from .messages import (AppendEntries, AppendEntriesReply, LogEntry, Message, RequestVote,
                        RequestVoteReply)
 from .persister import Persister, decode_state, encode_state
+from .validation import check_range
 
 __all__ = ["RaftNode", "RaftConfig", "Environment", "ApplyMsg",
            "FOLLOWER", "CANDIDATE", "LEADER", "ROLES"]
@@ -38,21 +39,6 @@ class ApplyMsg(NamedTuple):
     command_index: int
 
 
-def _check_range(name: str, value: Any, minimum: float = 0.0) -> tuple[float, float]:
-    try:
-        lo, hi = value
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a (lo, hi) pair of milliseconds, got {value!r}") from None
-    for x in (lo, hi):
-        if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
-            raise ValueError(f"{name} must hold finite numbers of ms, got {value!r}")
-    if lo < minimum:
-        raise ValueError(f"{name} lower bound must be >= {minimum} ms, got {value!r}")
-    if lo > hi:
-        raise ValueError(f"{name} must have lo <= hi, got {value!r}")
-    return lo, hi
-
-
 @dataclass
 class RaftConfig:
     """Timing of a node, in virtual ms. Changes apply to timers set afterwards."""
@@ -64,7 +50,7 @@ class RaftConfig:
         self.validate()
 
     def validate(self) -> None:
-        lo, hi = _check_range("election_timeout", self.election_timeout)
+        lo, hi = check_range("election_timeout", self.election_timeout)
         if lo <= 0:
             raise ValueError(f"election_timeout lower bound must be > 0 ms, "
                              f"got {self.election_timeout!r}")

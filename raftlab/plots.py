@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable, Optional, Sequence
 
-import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch

@@ -13,6 +13,8 @@ import random
 from heapq import heappop, heappush
 from typing import Any, Callable
 
+from .validation import check_duration
+
 __all__ = ["Simulator", "Timer", "derive_seed", "check_duration"]
 
 
@@ -20,15 +22,6 @@ def derive_seed(seed: int, name: str) -> int:
     """A 64-bit seed for the stream ``name`` of master ``seed`` (stable across processes)."""
     digest = hashlib.sha256(f"raftlab:{seed}:{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big")
-
-
-def check_duration(value: Any, what: str = "duration") -> float:
-    """Validate a span of virtual time: a finite, non-negative number of ms."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{what} must be a number of milliseconds, got {value!r}")
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{what} must be a finite number of milliseconds >= 0, got {value!r}")
-    return value
 
 
 class Timer:

@@ -14,9 +14,9 @@ def fresh() -> Cluster:
 
 
 CASES = [
-    ("n < 1", lambda: Cluster(0), r"n must be in 1\.\.100, got 0"),
-    ("n not an int", lambda: Cluster(2.5), r"n must be an int, got 2\.5"),
-    ("n too big", lambda: Cluster(101), r"n must be in 1\.\.100, got 101"),
+    ("n < 1", lambda: Cluster(0), r"n must be an int in 1\.\.100, got 0"),
+    ("n not an int", lambda: Cluster(2.5), r"n must be an int in 1\.\.100, got 2\.5"),
+    ("n too big", lambda: Cluster(101), r"n must be an int in 1\.\.100, got 101"),
     ("seed not an int", lambda: Cluster(3, seed="x"), r"seed must be an int, got 'x'"),
     ("timeouts lo > hi", lambda: Cluster(3, election_timeout=(300, 150)),
      r"election_timeout must have lo <= hi, got \(300, 150\)"),
@@ -46,8 +46,8 @@ CASES = [
     ("unknown node in a group", lambda: fresh().partition([0, 5]), r"unknown node id 5"),
     ("crash twice", lambda: _after(fresh(), lambda c: (c.crash(1), c.crash(1))),
      r"node 1 is already crashed"),
-    ("expected servers out of range", lambda: fresh().one(1, 4), r"expected_servers must be in 1\.\.3, got 4"),
-    ("wait for index 0", lambda: fresh().wait(0, 1, -1), r"index must be >= 1, got 0"),
+    ("expected servers out of range", lambda: fresh().one(1, 4), r"expected_servers must be an int in 1\.\.3, got 4"),
+    ("wait for index 0", lambda: fresh().wait(0, 1, -1), r"index must be an int >= 1, got 0"),
     ("set_timing lo > hi", lambda: fresh().set_timing(election_timeout=(9, 1)), r"lo <= hi"),
 ]
 
