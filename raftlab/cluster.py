@@ -161,11 +161,12 @@ class Cluster:
                                     "election_timeout": list(self.config.election_timeout),
                                     "heartbeat_interval": self.config.heartbeat_interval,
                                     "latency": list(latency), "reliable": bool(reliable),
-                                    "persist_delay": list(persist_delay)})
+                                    "persist_delay": list(persist_delay),
+                                    "long_delays": bool(long_delays)})
         self.network = Network(self.sim, self.trace, n, latency, persist_delay)
         self.network.long_delays = bool(long_delays)
         self.network.reliable = bool(reliable)
-        self._node_class = node_class
+        self.node_class = node_class
         self._harness_rng = self.sim.rng("harness")
         self.saved = [Persister() for _ in range(n)]
         self.applied: list[list[ApplyMsg]] = [[] for _ in range(n)]
@@ -236,7 +237,7 @@ class Cluster:
         """config.go's start1 without the connect: a new instance on a copy of the saved state."""
         self.saved[i] = self.saved[i].copy()
         env = _NodeEnv(self, i)
-        env.node = self._node_class(i, self.n, self.saved[i], env, self.config,
+        env.node = self.node_class(i, self.n, self.saved[i], env, self.config,
                                     self.sim.rng(f"node{i}"))
         self._envs[i] = env
         self.network.servers[i] = env

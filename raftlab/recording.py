@@ -43,12 +43,10 @@ def constructor_args(cluster: Cluster) -> dict[str, Any]:
              "latency": _pair(meta.get("latency", (5, 10))),
              "persist_delay": _pair(meta.get("persist_delay", (0, 0)))}
     kwargs = {k: v for k, v in given.items() if v != _DEFAULTS[k]}
-    if not cluster.network.long_delays:
+    if not meta.get("long_delays", True):
         kwargs["long_delays"] = False
-    live = [i for i in range(cluster.n) if cluster.is_alive(i)]
-    node_class = type(cluster.nodes[live[0]].raft) if live else RaftNode
-    if node_class is not RaftNode:
-        kwargs["node_class"] = node_class
+    if cluster.node_class is not RaftNode:
+        kwargs["node_class"] = cluster.node_class
     return kwargs
 
 

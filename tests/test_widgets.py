@@ -370,6 +370,14 @@ def test_script_keeps_non_default_constructor_arguments():
     assert replay(script).trace.to_json() == lab.cluster.trace.to_json()
 
 
+def test_script_rebuilds_the_constructor_not_the_current_settings():
+    lab = make_lab(n=3, seed=5, long_delays=False)
+    lab.button("+1 s").click()
+    lab.cluster.set_long_delays(True)    # typed by hand after the panel opened
+    script = lab.script()
+    assert "Cluster(3, seed=5, long_delays=False)" in script
+
+
 def test_script_says_when_the_cluster_was_driven_outside_the_panel():
     lab = make_lab()
     assert "NOTE" not in lab.script()
