@@ -225,6 +225,41 @@ class Cluster:
             raise ValueError(f"run_until time {t!r} ms is in the past (now is {self.sim.now} ms)")
         self.run_for(t - self.sim.now)
 
+    def run_until_event(self, predicate: Callable[[Any], bool],
+                        timeout: float) -> Optional[Any]:
+        """Run until a new trace event satisfies ``predicate`` (it receives events, as
+        ``trace[i]`` gives them) or ``timeout`` ms pass. Returns that event, with the clock at
+        its time (events due at the same instant have run too), or ``None`` at the timeout::
+
+            c.run_until_event(lambda e: e.kind == "state" and e.role == "leader", 5000)
+        """
+        if not callable(predicate):
+            raise ValueError(f"predicate must be a function of one event, got {predicate!r}")
+        check_duration(timeout, "run_until_event timeout")
+        if timeout > MAX_RUN:
+            raise ValueError(f"run_until_event timeout must be at most {MAX_RUN} ms, "
+                             f"got {timeout!r}")
+        end = self.now + timeout
+        seen = len(self.trace)
+        while True:
+            due = self.sim.peek()
+            if due > end:
+                self._run_until(end)
+                return self._first_match(predicate, seen)
+            self._run_until(due)
+            found = self._first_match(predicate, seen)
+            if found is not None:
+                return found
+            seen = len(self.trace)
+
+    def _first_match(self, predicate: Callable[[Any], bool], start: int) -> Optional[Any]:
+        trace = self.trace
+        for i in range(start, len(trace)):
+            event = trace[i]
+            if predicate(event):
+                return event
+        return None
+
     def _run_until(self, end: float) -> None:
         self.sim.run_until(end)
         self.trace.meta["end"] = end

@@ -167,3 +167,25 @@ def test_apply_history_checks_catch_conflicting_commits() -> None:
     c.restart(0)                   # node 0 re-applies index 1 = "a" after the restart
     with pytest.raises(CheckFailed, match=r"commit index=1 server=0 'a' != server=1 'forged'"):
         c.one("b", 3)
+
+
+def test_run_until_event_stops_at_the_first_matching_event() -> None:
+    c = Cluster(5, seed=3)
+    became = c.run_until_event(lambda e: e.kind == "state" and e.role == "leader", 5000)
+    assert became is not None and c.now == became.time
+    assert [e.time for e in c.trace.of("state") if e.role == "leader"] == [became.time]
+    assert c.leader() == became.node
+    c.crash(became.node)
+    again = c.run_until_event(lambda e: e.kind == "state" and e.role == "leader", 5000)
+    assert again.term > became.term and again.node != became.node
+
+
+def test_run_until_event_gives_up_after_the_timeout() -> None:
+    c = Cluster(3, seed=1)
+    start = c.now
+    assert c.run_until_event(lambda e: e.kind == "crash", 1500) is None
+    assert c.now == start + 1500
+    with pytest.raises(ValueError, match="predicate must be a function"):
+        c.run_until_event("leader", 100)
+    with pytest.raises(ValueError, match="timeout must be a finite number of milliseconds >= 0, got -1"):
+        c.run_until_event(lambda e: True, -1)
