@@ -9,7 +9,7 @@ from matplotlib.ticker import PercentFormatter
 
 from .experiments import DowntimeResult
 
-__all__ = ["downtime_cdf", "figure16_figure", "LINE_COLORS"]
+__all__ = ["downtime_cdf", "figure16_figure", "figure16_colors", "LINE_COLORS"]
 
 #: Okabe-Ito colours (colour-blind safe), one per line, in order; a seventh line reuses them.
 LINE_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000")
@@ -75,17 +75,22 @@ def downtime_cdf(*results: DowntimeResult, labels: Optional[Sequence[str]] = Non
     return fig
 
 
+def figure16_colors(graphs: dict[str, list[DowntimeResult]]) -> tuple[list[str], list[str]]:
+    """Line colours for Figure 16's two graphs: a timeout range drawn in both (150-300 ms)
+    keeps one colour; the other lines of the bottom graph take colours not used for it."""
+    top = [LINE_COLORS[k % len(LINE_COLORS)] for k in range(len(graphs["top"]))]
+    shared = {r.label: c for r, c in zip(graphs["top"], top)}
+    taken = {shared[r.label] for r in graphs["bottom"] if r.label in shared}
+    spare = iter([c for c in LINE_COLORS if c not in taken] * 2)
+    bottom = [shared[r.label] if r.label in shared else next(spare) for r in graphs["bottom"]]
+    return top, bottom
+
+
 def figure16_figure(graphs: dict[str, list[DowntimeResult]]) -> Figure:
     """Both graphs of Figure 16 stacked: randomness (log time axis), then timeout scale."""
     fig = Figure(figsize=(7.5, 8.0), dpi=100, layout="constrained")
     top, bottom = fig.subplots(2, 1)
-    top_colors = [LINE_COLORS[k % len(LINE_COLORS)] for k in range(len(graphs["top"]))]
-    shared = {r.label: c for r, c in zip(graphs["top"], top_colors)}
-    # a range drawn in both graphs (150-300 ms) keeps its colour; the others take the rest
-    spare = iter([c for c in LINE_COLORS if c not in
-                  {shared[r.label] for r in graphs["bottom"] if r.label in shared}])
-    bottom_colors = [shared[r.label] if r.label in shared else next(spare)
-                     for r in graphs["bottom"]]
+    top_colors, bottom_colors = figure16_colors(graphs)
     downtime_cdf(*graphs["top"], log_x=True, ax=top, colors=top_colors,
                  title="More randomness in the election timeout")
     downtime_cdf(*graphs["bottom"], ax=bottom, colors=bottom_colors,
