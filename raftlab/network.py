@@ -110,21 +110,14 @@ class Network:
         record((now, "send", src, dst, request.NAME, request.term, mid))
         caller = self.servers[src]
         server = self.servers[dst]
-        connected = self.connected
-        if (server is None or not (connected[src] and connected[dst])
-                or (self._group_of is not None and not self.link_up(src, dst))):
+        if server is None or not self.link_up(src, dst):
             record((now, "drop", src, dst, request.NAME, request.term, mid,
                     "dead" if server is None else "unreachable"))
             span = LONG_DELAY if self.long_delays else UNREACHABLE_DELAY
             sim.post(int(self._rng.random() * span), self._fail, caller, dst, request)
             return
-        if self.reliable:
-            lo, hi = self.latency
-            sim.post(lo + (hi - lo) * self._rng.random(), self._arrive_request, src, dst,
-                     request, mid, caller, server)
-            return
         delay = self._delay()
-        if self._rng.random() < DROP_RATE:
+        if not self.reliable and self._rng.random() < DROP_RATE:
             sim.post(delay, self._lose, src, dst, request, mid, caller)
             return
         sim.post(delay, self._arrive_request, src, dst, request, mid, caller, server)
@@ -144,9 +137,7 @@ class Network:
 
     def _arrive_request(self, src: int, dst: int, request: Message, mid: int,
                         caller: Optional[Endpoint], server: Endpoint) -> None:
-        connected = self.connected
-        if (self.servers[dst] is not server or not (connected[src] and connected[dst])
-                or (self._group_of is not None and not self.link_up(src, dst))):
+        if self.servers[dst] is not server or not self.link_up(src, dst):
             self._lose(src, dst, request, mid, caller,
                        "dead" if self.servers[dst] is not server else "cut")
             return
@@ -168,16 +159,13 @@ class Network:
         rid = self._next_id
         record((now, "send", dst, src, reply.NAME, reply.term, rid))
         rng = self._rng
-        lo, hi = self.latency
-        delay = lo + (hi - lo) * rng.random()
+        delay = self._delay()
         if wrote:  # the reply waits for the state it depends on to reach stable storage
-            plo, phi = self.persist_delay
-            delay += plo + (phi - plo) * rng.random()
-        if not self.reliable:
-            delay += int(rng.random() * SHORT_DELAY)
-            if rng.random() < DROP_RATE:
-                sim.post(delay, self._lose, dst, src, reply, rid, caller, "lost", request)
-                return
+            lo, hi = self.persist_delay
+            delay += lo + (hi - lo) * rng.random()
+        if not self.reliable and rng.random() < DROP_RATE:
+            sim.post(delay, self._lose, dst, src, reply, rid, caller, "lost", request)
+            return
         if self.long_reordering and rng.random() < REORDER_PROBABILITY:
             delay += REORDER_BASE + rng.randrange(1 + rng.randrange(REORDER_SPAN))
         sim.post(delay, self._arrive_reply, src, dst, request, reply, rid, caller, server)
@@ -188,9 +176,7 @@ class Network:
         if caller is None or not caller.alive or servers[src] is not caller:
             self._lose(dst, src, reply, rid, None, "dead", request)
             return
-        connected = self.connected
-        if (servers[dst] is not server or not (connected[src] and connected[dst])
-                or (self._group_of is not None and not self.link_up(src, dst))):
+        if servers[dst] is not server or not self.link_up(src, dst):
             self._lose(dst, src, reply, rid, caller,
                        "dead" if servers[dst] is not server else "cut", request)
             return
