@@ -120,15 +120,20 @@ class UnknownNode(ValueError, IndexError):
     """A node id outside ``0..n-1`` (a ``ValueError``, and an ``IndexError`` for sequences)."""
 
 
+def check_node_id(i: Any, n: int) -> int:
+    """``i`` if it names one of ``n`` nodes, else ``UnknownNode`` naming the valid range."""
+    if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < n:
+        raise UnknownNode(f"unknown node id {i!r}: node ids are 0..{n - 1}")
+    return i
+
+
 class NodeList(tuple):
     """``cluster.nodes``: one ``NodeHandle`` per node id; an unknown id names the valid range."""
 
     def __getitem__(self, i: Any) -> Any:
         if isinstance(i, slice):
             return tuple.__getitem__(self, i)
-        if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(self):
-            raise UnknownNode(f"unknown node id {i!r}: node ids are 0..{len(self) - 1}")
-        return tuple.__getitem__(self, i)
+        return tuple.__getitem__(self, check_node_id(i, len(self)))
 
 
 class Cluster:
@@ -196,9 +201,7 @@ class Cluster:
         return self._envs[self._id(i)] is not None
 
     def _id(self, i: Any) -> int:
-        if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < self.n:
-            raise UnknownNode(f"unknown node id {i!r}: node ids are 0..{self.n - 1}")
-        return i
+        return check_node_id(i, self.n)
 
     def _raft(self, i: int) -> RaftNode:
         env = self._envs[self._id(i)]

@@ -79,10 +79,7 @@ class Simulator:
         if time_us < self.now_us:
             raise ValueError(f"cannot schedule at t={time_us / 1000} ms: "
                              f"it is before now ({self.now} ms)")
-        self._seq += 1
-        entry = [time_us, self._seq, callback, args]
-        heappush(self._heap, entry)
-        return Timer(entry)
+        return Timer(self.push_us(time_us, callback, *args))
 
     def call_at(self, time: float, callback: Callable[..., Any], *args: Any) -> Timer:
         """Run ``callback(*args)`` at virtual ``time`` ms (not in the past)."""
@@ -94,13 +91,11 @@ class Simulator:
         """Run ``callback(*args)`` after ``delay`` ms (>= 0, rounded to a microsecond)."""
         if not delay >= 0 or delay == math.inf:
             raise ValueError(f"delay must be a finite number of ms >= 0, got {delay!r}")
-        self._seq += 1
-        entry = [self.now_us + round(delay * 1000), self._seq, callback, args]
-        heappush(self._heap, entry)
-        return Timer(entry)
+        return Timer(self.push_us(self.now_us + round(delay * 1000), callback, *args))
 
     def post(self, delay: float, callback: Callable[..., Any], *args: Any) -> None:
-        """Like ``call_later`` for a call that is never cancelled (no handle; the fast path)."""
+        """Like ``call_later`` for a call that is never cancelled: no handle, no checks, and
+        ``push_us`` inlined, since the network posts two of these per message."""
         self._seq += 1
         heappush(self._heap, [self.now_us + round(delay * 1000), self._seq, callback, args])
 
