@@ -12,42 +12,40 @@ script on a fresh interpreter rebuilds the same cluster and the same trace::
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from .cluster import Cluster
-from .node import RaftNode
 from .status import format_ms
 
 __all__ = ["Recorder", "constructor_args", "constructor_call", "is_fresh"]
 
-_DEFAULTS = {"reliable": True, "election_timeout": (300, 600), "heartbeat_interval": 100,
-             "latency": (5, 10), "persist_delay": (0, 0)}
+#: Cluster's own keyword defaults, read from its signature so they cannot drift apart.
+_DEFAULTS = {name: p.default for name, p in inspect.signature(Cluster).parameters.items()
+             if p.default is not inspect.Parameter.empty}
 
 
-def _num(x: Any) -> Any:
+def plain_number(x: Any) -> Any:
     """``300.0`` -> ``300`` so the script reads like a person wrote it (same value)."""
     return int(x) if isinstance(x, float) and x.is_integer() else x
 
 
 def _pair(v: Any) -> tuple:
-    return tuple(_num(x) for x in v)
+    return tuple(plain_number(x) for x in v)
 
 
 def constructor_args(cluster: Cluster) -> dict[str, Any]:
     """The keyword arguments (besides ``n`` and ``seed``) that built ``cluster``, read from
-    ``trace.meta``; only those that differ from the defaults."""
+    ``trace.meta`` and ``cluster.node_class``; only those that differ from the defaults."""
     meta = cluster.trace.meta
-    given = {"reliable": bool(meta.get("reliable", True)),
-             "election_timeout": _pair(meta.get("election_timeout", (300, 600))),
-             "heartbeat_interval": _num(meta.get("heartbeat_interval", 100)),
-             "latency": _pair(meta.get("latency", (5, 10))),
-             "persist_delay": _pair(meta.get("persist_delay", (0, 0)))}
-    kwargs = {k: v for k, v in given.items() if v != _DEFAULTS[k]}
-    if not meta.get("long_delays", True):
-        kwargs["long_delays"] = False
-    if cluster.node_class is not RaftNode:
-        kwargs["node_class"] = cluster.node_class
-    return kwargs
+    given = {"reliable": bool(meta["reliable"]),
+             "election_timeout": _pair(meta["election_timeout"]),
+             "heartbeat_interval": plain_number(meta["heartbeat_interval"]),
+             "latency": _pair(meta["latency"]),
+             "persist_delay": _pair(meta["persist_delay"]),
+             "long_delays": bool(meta["long_delays"]),
+             "node_class": cluster.node_class}
+    return {k: v for k, v in given.items() if v != _DEFAULTS[k]}
 
 
 def constructor_call(cluster: Cluster, seed: int | None = None) -> tuple[str, str]:
@@ -105,11 +103,11 @@ class Recorder:
                 pending += step  # whole ms: exact, so merged steps run the same
                 continue
             if pending:
-                lines.append(f"{prefix}{_num(pending)!r})")
+                lines.append(f"{prefix}{plain_number(pending)!r})")
                 pending = 0
             lines.append(f"{text}  # t={format_ms(time)} ms")
         if pending:
-            lines.append(f"{prefix}{_num(pending)!r})")
+            lines.append(f"{prefix}{plain_number(pending)!r})")
         return "\n".join(lines) + "\n"
 
 

@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 
 from .cluster import Cluster
 from .plots import PARTITION_COLOR, ROLE_COLORS, VOTE_COLORS, timeline
-from .recording import Recorder, constructor_args
+from .recording import Recorder, constructor_args, plain_number as _num
 from .status import TraceDigest, describe_event, format_ms
 
 __all__ = ["ClusterLab", "parse_groups", "STEPS", "SPEEDS"]
@@ -80,10 +80,6 @@ def _check_ms_range(what: str, lo: float, hi: float, minimum: float) -> tuple[fl
     if lo > hi:
         raise ValueError(f"{what} lo = {lo} ms is above hi = {hi} ms; need lo <= hi")
     return lo, hi
-
-
-def _num(x: Any) -> Any:
-    return int(x) if isinstance(x, float) and x.is_integer() else x
 
 
 def _legend_html() -> str:
