@@ -100,7 +100,8 @@ class RaftNode:
         self.last_applied = 0
         self.role = FOLLOWER
         self.leader_id: Optional[int] = None
-        self.votes: set[int] = set()
+        self.votes: set[int] = set()      # who granted this candidacy (self included)
+        self._answered: set[int] = set()  # who answered this candidacy, yes or no
         self.next_index: dict[int, int] = {}
         self.match_index: dict[int, int] = {}
         self.dead = False
@@ -184,6 +185,7 @@ class RaftNode:
         if term > self.current_term:
             self.current_term = term
             self.voted_for = None
+            self.leader_id = None  # the leader of the new term is not known yet
             self._persist()
         self.role = FOLLOWER
         self._reply_handler = self._follower_reply
@@ -202,7 +204,7 @@ class RaftNode:
         self.leader_id = None
         self._reply_handler = self._candidate_reply
         self.votes = {self.me}
-        self._answered: set[int] = set()
+        self._answered = set()
         self.env.record("state", self.current_term, CANDIDATE)
         self._reset_election_timer()
         if len(self.votes) * 2 > self.n:

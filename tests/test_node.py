@@ -159,6 +159,7 @@ def test_any_higher_term_turns_a_leader_into_a_follower() -> None:
         else:
             node.handle_reply(1, AppendEntries(1, 0, 0, 0, (), 0), AppendEntriesReply(7, False))
         assert node.role == "follower" and node.current_term == 7
+        assert node.leader_id is None, "the leader of term 7 is not known yet"
         assert hard_state(node)[1] in (None, 1)
         assert "heartbeat" not in env.timers and "election" in env.timers
 
