@@ -148,7 +148,7 @@ class Cluster:
 
     def __init__(self, n: int, seed: int = 0, *, reliable: bool = True,
                  election_timeout: tuple[float, float] = (300, 600),
-                 heartbeat_interval: float = 120,
+                 heartbeat_interval: float = 110,
                  latency: tuple[float, float] = (5, 10),
                  long_delays: bool = True,
                  persist_delay: tuple[float, float] = (0, 0),

@@ -44,7 +44,7 @@ class RaftConfig:
     """Timing of a node, in virtual ms. Changes apply to timers set afterwards."""
 
     election_timeout: tuple[float, float] = (300, 600)
-    heartbeat_interval: float = 120
+    heartbeat_interval: float = 110
 
     def __post_init__(self) -> None:
         self.validate()
