@@ -140,15 +140,16 @@ class Cluster:
     """``n`` Raft nodes, all connected, on a simulated network; deterministic for a ``seed``.
 
     Timing arguments are virtual milliseconds: ``election_timeout=(lo, hi)`` is drawn anew
-    at every reset; ``heartbeat_interval`` is the leader's idle AppendEntries period;
+    at every reset; ``heartbeat_interval`` is the leader's idle AppendEntries period (both
+    default to ``RaftConfig``'s);
     ``latency=(lo, hi)`` is the one-way delay of a delivered message; ``persist_delay=(lo, hi)``
     is the time a reply waits for its handler's write to stable storage (0 by default).
     ``node_class`` lets a test run a modified node (e.g. one with a planted bug).
     """
 
     def __init__(self, n: int, seed: int = 0, *, reliable: bool = True,
-                 election_timeout: tuple[float, float] = (300, 600),
-                 heartbeat_interval: float = 110,
+                 election_timeout: tuple[float, float] = RaftConfig.election_timeout,
+                 heartbeat_interval: float = RaftConfig.heartbeat_interval,
                  latency: tuple[float, float] = (5, 10),
                  long_delays: bool = True,
                  persist_delay: tuple[float, float] = (0, 0),
