@@ -1,124 +1,31 @@
-"""Raft's RPC messages (Figure 2 of the paper) and their stable binary encoding.
+"""Raft's RPC messages (Figure 2 of the paper) as immutable values, and their binary encoding.
 
-Messages are small immutable records. ``encode`` gives a deterministic byte string (the
-simulated network counts its length, and a socket transport could send it); ``decode`` reads it
-back. ``msg.size()`` equals ``len(encode(msg))`` without building the bytes.
+Each message is a frozen dataclass: equal fields compare equal and hash equal, and no field can
+be changed after construction, so a node may keep, reuse or share a message safely. The wire
+format is driven by the fields themselves: a one-byte tag, then every field in declaration
+order, each written by the codec of its type (``int`` as 8 bytes, ``bool`` as one byte, a tuple
+of ``LogEntry`` as a count and the entries). ``encode``, ``decode`` and ``msg.size()`` all walk
+that one layout, so ``msg.size() == len(encode(msg))`` holds for every message by construction.
 """
 
 from __future__ import annotations
 
 import struct
-from typing import Any, NamedTuple, Union
+from dataclasses import dataclass, fields
+from typing import Any, Callable, ClassVar, Union
 
 __all__ = [
     "LogEntry", "RequestVote", "RequestVoteReply", "AppendEntries", "AppendEntriesReply",
-    "Message", "encode", "decode", "command_size", "encode_command", "decode_command",
+    "Message", "MESSAGE_TYPES", "REQUEST_TYPES", "REPLY_TYPES", "encode", "decode",
+    "command_size", "encode_command", "decode_command",
 ]
-
-
-class LogEntry(NamedTuple):
-    """One log entry: the leader's term when it was received, and the client's command."""
-
-    term: int
-    command: Any
-
-
-class RequestVote:
-    """RequestVote arguments: a candidate asks for a vote in ``term``."""
-
-    __slots__ = ("term", "candidate", "last_log_index", "last_log_term")
-    TAG = 1
-    NAME = "RequestVote"
-
-    def __init__(self, term: int, candidate: int, last_log_index: int, last_log_term: int) -> None:
-        self.term = term
-        self.candidate = candidate
-        self.last_log_index = last_log_index
-        self.last_log_term = last_log_term
-
-    def size(self) -> int:
-        return 33
-
-    def __repr__(self) -> str:
-        return (f"RequestVote(term={self.term}, candidate={self.candidate}, "
-                f"last_log_index={self.last_log_index}, last_log_term={self.last_log_term})")
-
-
-class RequestVoteReply:
-    """RequestVote result: the voter's term and whether it granted its vote."""
-
-    __slots__ = ("term", "granted")
-    TAG = 2
-    NAME = "RequestVoteReply"
-
-    def __init__(self, term: int, granted: bool) -> None:
-        self.term = term
-        self.granted = granted
-
-    def size(self) -> int:
-        return 10
-
-    def __repr__(self) -> str:
-        return f"RequestVoteReply(term={self.term}, granted={self.granted})"
-
-
-class AppendEntries:
-    """AppendEntries arguments; an empty ``entries`` tuple is a heartbeat."""
-
-    __slots__ = ("term", "leader", "prev_log_index", "prev_log_term", "entries", "leader_commit")
-    TAG = 3
-    NAME = "AppendEntries"
-
-    def __init__(self, term: int, leader: int, prev_log_index: int, prev_log_term: int,
-                 entries: tuple[LogEntry, ...], leader_commit: int) -> None:
-        self.term = term
-        self.leader = leader
-        self.prev_log_index = prev_log_index
-        self.prev_log_term = prev_log_term
-        self.entries = entries
-        self.leader_commit = leader_commit
-
-    def size(self) -> int:
-        if not self.entries:
-            return 45
-        return 45 + sum(8 + command_size(e.command) for e in self.entries)
-
-    def __repr__(self) -> str:
-        return (f"AppendEntries(term={self.term}, leader={self.leader}, "
-                f"prev_log_index={self.prev_log_index}, prev_log_term={self.prev_log_term}, "
-                f"entries={list(self.entries)!r}, leader_commit={self.leader_commit})")
-
-
-class AppendEntriesReply:
-    """AppendEntries result. On a log mismatch ``conflict_index``/``conflict_term`` tell the
-    leader where to back up to (the 6.5840 lab's fast backup); both are 0 on success."""
-
-    __slots__ = ("term", "success", "conflict_index", "conflict_term")
-    TAG = 4
-    NAME = "AppendEntriesReply"
-
-    def __init__(self, term: int, success: bool, conflict_index: int = 0,
-                 conflict_term: int = 0) -> None:
-        self.term = term
-        self.success = success
-        self.conflict_index = conflict_index
-        self.conflict_term = conflict_term
-
-    def size(self) -> int:
-        return 26
-
-    def __repr__(self) -> str:
-        return (f"AppendEntriesReply(term={self.term}, success={self.success}, "
-                f"conflict_index={self.conflict_index}, conflict_term={self.conflict_term})")
-
-
-Message = Union[RequestVote, RequestVoteReply, AppendEntries, AppendEntriesReply]
 
 _Q = struct.Struct(">q")
 _I = struct.Struct(">I")
 _D = struct.Struct(">d")
 
 
+# ---------------------------------------------------------------------- commands
 class _Repr(str):
     """A command that was not a plain value, decoded as its ``repr`` text."""
 
@@ -146,33 +53,12 @@ def encode_command(value: Any) -> bytes:
 
 
 def command_size(value: Any) -> int:
-    """Encoded size in bytes of one command (matches ``encode``)."""
+    """Encoded size in bytes of one command (matches ``encode_command``)."""
     if isinstance(value, int) and not isinstance(value, bool) and -(1 << 63) <= value < (1 << 63):
         return 9
     if type(value) is str and value.isascii():
         return 5 + len(value)
     return len(encode_command(value))
-
-
-def encode(msg: Message) -> bytes:
-    """The deterministic binary encoding of a message."""
-    q = _Q.pack
-    if isinstance(msg, RequestVote):
-        return (b"\x01" + q(msg.term) + q(msg.candidate) + q(msg.last_log_index)
-                + q(msg.last_log_term))
-    if isinstance(msg, RequestVoteReply):
-        return b"\x02" + q(msg.term) + (b"\x01" if msg.granted else b"\x00")
-    if isinstance(msg, AppendEntries):
-        parts = [b"\x03", q(msg.term), q(msg.leader), q(msg.prev_log_index),
-                 q(msg.prev_log_term), q(msg.leader_commit), _I.pack(len(msg.entries))]
-        for entry in msg.entries:
-            parts.append(q(entry.term))
-            parts.append(encode_command(entry.command))
-        return b"".join(parts)
-    if isinstance(msg, AppendEntriesReply):
-        return (b"\x04" + q(msg.term) + (b"\x01" if msg.success else b"\x00")
-                + q(msg.conflict_index) + q(msg.conflict_term))
-    raise TypeError(f"not a raftlab message: {msg!r}")
 
 
 def decode_command(data: bytes, pos: int) -> tuple[Any, int]:
@@ -200,29 +86,182 @@ def decode_command(data: bytes, pos: int) -> tuple[Any, int]:
     raise ValueError(f"unknown command tag {tag!r} at byte {pos - 1}")
 
 
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One log entry: the leader's term when it was received, and the client's command."""
+
+    term: int
+    command: Any
+
+
+# ---------------------------------------------------------------------- field codecs
+class _Codec:
+    """How one field type is written: ``size(value)``, ``write(value)``, ``read(data, pos)``.
+    ``fixed`` is the size of every value, or None when it depends on the value."""
+
+    def __init__(self, fixed: int | None, size: Callable[[Any], int],
+                 write: Callable[[Any], bytes],
+                 read: Callable[[bytes, int], tuple[Any, int]]) -> None:
+        self.fixed, self.size, self.write, self.read = fixed, size, write, read
+
+
+def _read_int(data: bytes, pos: int) -> tuple[int, int]:
+    return _Q.unpack_from(data, pos)[0], pos + 8
+
+
+def _read_bool(data: bytes, pos: int) -> tuple[bool, int]:
+    byte = data[pos]
+    if byte > 1:
+        raise ValueError(f"bool field holds byte {byte}, not 0 or 1")
+    return byte == 1, pos + 1
+
+
+def _entries_size(entries: tuple[LogEntry, ...]) -> int:
+    if not entries:  # a heartbeat: the common case on the network's hot path
+        return 4
+    return 4 + sum(8 + command_size(e.command) for e in entries)
+
+
+def _write_entries(entries: tuple[LogEntry, ...]) -> bytes:
+    parts = [_I.pack(len(entries))]
+    for entry in entries:
+        parts.append(_Q.pack(entry.term))
+        parts.append(encode_command(entry.command))
+    return b"".join(parts)
+
+
+def _read_entries(data: bytes, pos: int) -> tuple[tuple[LogEntry, ...], int]:
+    (count,) = _I.unpack_from(data, pos)
+    pos += 4
+    entries = []
+    for _ in range(count):
+        (term,) = _Q.unpack_from(data, pos)
+        command, pos = decode_command(data, pos + 8)
+        entries.append(LogEntry(term, command))
+    return tuple(entries), pos
+
+
+#: One codec per field annotation used by the messages below.
+_CODECS = {
+    "int": _Codec(8, lambda v: 8, _Q.pack, _read_int),
+    "bool": _Codec(1, lambda v: 1, lambda v: b"\x01" if v else b"\x00", _read_bool),
+    "tuple[LogEntry, ...]": _Codec(None, _entries_size, _write_entries, _read_entries),
+}
+
+#: tag byte -> message class, filled by ``_message``.
+_BY_TAG: dict[int, type] = {}
+
+
+def _message(tag: int) -> Callable[[type], type]:
+    """Register a message class under ``tag`` and derive its wire layout from its fields."""
+    def register(cls: type) -> type:
+        layout = tuple((f.name, _CODECS[str(f.type)]) for f in fields(cls))
+        fixed = 1 + sum(codec.fixed for _, codec in layout if codec.fixed is not None)
+        variable = tuple((name, codec.size) for name, codec in layout if codec.fixed is None)
+        cls.TAG, cls.NAME, cls._LAYOUT = tag, cls.__name__, layout
+        if variable:
+            def size(self: Any) -> int:
+                total = fixed
+                for name, measure in variable:
+                    total += measure(getattr(self, name))
+                return total
+        else:
+            def size(self: Any) -> int:
+                return fixed
+        size.__doc__ = "Encoded size in bytes (equals ``len(encode(self))``)."
+        cls.size = size
+        _BY_TAG[tag] = cls
+        return cls
+    return register
+
+
+# ---------------------------------------------------------------------- the messages
+@_message(1)
+@dataclass(frozen=True, slots=True)
+class RequestVote:
+    """RequestVote arguments: a candidate asks for a vote in ``term``."""
+
+    TAG: ClassVar[int]
+    NAME: ClassVar[str]
+    term: int
+    candidate: int
+    last_log_index: int
+    last_log_term: int
+
+
+@_message(2)
+@dataclass(frozen=True, slots=True)
+class RequestVoteReply:
+    """RequestVote result: the voter's term and whether it granted its vote."""
+
+    TAG: ClassVar[int]
+    NAME: ClassVar[str]
+    term: int
+    granted: bool
+
+
+@_message(3)
+@dataclass(frozen=True, slots=True)
+class AppendEntries:
+    """AppendEntries arguments; an empty ``entries`` tuple is a heartbeat."""
+
+    TAG: ClassVar[int]
+    NAME: ClassVar[str]
+    term: int
+    leader: int
+    prev_log_index: int
+    prev_log_term: int
+    entries: tuple[LogEntry, ...]
+    leader_commit: int
+
+
+@_message(4)
+@dataclass(frozen=True, slots=True)
+class AppendEntriesReply:
+    """AppendEntries result. On a log mismatch ``conflict_index``/``conflict_term`` tell the
+    leader where to back up to (the 6.5840 lab's fast backup); both are 0 on success."""
+
+    TAG: ClassVar[int]
+    NAME: ClassVar[str]
+    term: int
+    success: bool
+    conflict_index: int = 0
+    conflict_term: int = 0
+
+
+Message = Union[RequestVote, RequestVoteReply, AppendEntries, AppendEntriesReply]
+#: Every message class, the requests a node may send, and the replies a handler may return.
+MESSAGE_TYPES: tuple[type, ...] = (RequestVote, RequestVoteReply, AppendEntries,
+                                   AppendEntriesReply)
+REQUEST_TYPES: tuple[type, ...] = (RequestVote, AppendEntries)
+REPLY_TYPES: dict[type, type] = {RequestVote: RequestVoteReply, AppendEntries: AppendEntriesReply}
+
+
+# ---------------------------------------------------------------------- encode / decode
+def encode(msg: Message) -> bytes:
+    """The deterministic binary encoding of a message: its tag, then each field in order."""
+    layout = getattr(type(msg), "_LAYOUT", None)
+    if layout is None or _BY_TAG.get(type(msg).TAG) is not type(msg):
+        raise TypeError(f"not a raftlab message: {msg!r}")
+    parts = [bytes((type(msg).TAG,))]
+    parts.extend(codec.write(getattr(msg, name)) for name, codec in layout)
+    return b"".join(parts)
+
+
 def decode(data: bytes) -> Message:
     """Read back a message written by ``encode``. Raises ``ValueError`` on malformed input."""
+    if not data:
+        raise ValueError("malformed message: no bytes")
+    cls = _BY_TAG.get(data[0])
+    if cls is None:
+        raise ValueError(f"malformed message: unknown tag {data[:1]!r}, {len(data)} bytes")
+    values, pos = [], 1
     try:
-        tag = data[0]
-        if tag == 1 and len(data) == 33:
-            return RequestVote(*struct.unpack(">qqqq", data[1:]))
-        if tag == 2 and len(data) == 10:
-            return RequestVoteReply(_Q.unpack_from(data, 1)[0], data[9] == 1)
-        if tag == 4 and len(data) == 26:
-            term, = _Q.unpack_from(data, 1)
-            ci, ct = struct.unpack_from(">qq", data, 10)
-            return AppendEntriesReply(term, data[9] == 1, ci, ct)
-        if tag == 3:
-            term, leader, pli, plt, commit = struct.unpack_from(">qqqqq", data, 1)
-            (count,) = _I.unpack_from(data, 41)
-            pos, entries = 45, []
-            for _ in range(count):
-                (eterm,) = _Q.unpack_from(data, pos)
-                command, pos = decode_command(data, pos + 8)
-                entries.append(LogEntry(eterm, command))
-            if pos != len(data):
-                raise ValueError("trailing bytes")
-            return AppendEntries(term, leader, pli, plt, tuple(entries), commit)
-    except (IndexError, struct.error, UnicodeDecodeError) as exc:
-        raise ValueError(f"malformed message: {exc}") from None
-    raise ValueError(f"malformed message: tag {data[:1]!r}, {len(data)} bytes")
+        for _, codec in cls._LAYOUT:
+            value, pos = codec.read(data, pos)
+            values.append(value)
+    except (IndexError, struct.error, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"malformed {cls.__name__}: {exc}") from None
+    if pos != len(data):
+        raise ValueError(f"malformed {cls.__name__}: {len(data) - pos} trailing bytes")
+    return cls(*values)
