@@ -8,10 +8,12 @@ The public surface (see the API contract) is re-exported here::
 """
 
 from .cluster import Cluster, NodeHandle
+from .config import NetworkConfig, RaftConfig
 from .errors import CheckFailed, NodeDown, SafetyViolation
 from .messages import AppendEntries, AppendEntriesReply, LogEntry, RequestVote, RequestVoteReply
-from .node import ApplyMsg, RaftConfig, RaftNode
+from .node import ApplyMsg, RaftNode
 from .persister import Persister
+from .protocol import Environment, NodeProtocol
 from .safety import check_election_safety, election_safety_violations
 from .trace import KINDS, Trace
 
@@ -19,7 +21,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Cluster", "NodeHandle", "CheckFailed", "NodeDown", "SafetyViolation", "ApplyMsg",
-    "RaftConfig", "RaftNode", "Persister", "Trace", "KINDS", "check_election_safety",
+    "RaftConfig", "NetworkConfig", "NodeProtocol", "Environment", "RaftNode", "Persister", "Trace", "KINDS", "check_election_safety",
     "election_safety_violations", "RequestVote", "RequestVoteReply", "AppendEntries",
     "AppendEntriesReply", "LogEntry", "__version__",
 ]

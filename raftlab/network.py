@@ -1,7 +1,8 @@
 """The simulated network: 6.5840's labrpc in virtual time.
 
 Every call is an RPC from one node to another. A request that arrives runs the handler at
-once; its reply travels back. What can go wrong is labrpc's model, with its constants:
+once; its reply travels back. What can go wrong is labrpc's model, with its constants, switched
+by the cluster's ``NetworkConfig``:
 
 * unreliable: each call gets 0-26 ms of extra delay, 10% of requests and 10% of replies are lost;
 * a call to a cut-off or dead peer fails after 0-6999 ms (long delays, the default) or 0-99 ms;
@@ -13,18 +14,20 @@ once; its reply travels back. What can go wrong is labrpc's model, with its cons
   crashed or replaced while the call ran never reaches the caller.
 
 A lost call is reported to the caller (``handle_failure``), as labrpc's ``Call`` returns false.
-Every send, delivery and loss is recorded in the trace.
+Every send, delivery and loss is recorded in the trace. The network talks to endpoints (the
+harness's ``NodeEnv`` of each running instance), never to a node directly.
 """
 
 from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
+from .config import NetworkConfig
 from .messages import Message
 from .sim import Simulator
 from .trace import Trace
 
-__all__ = ["Network", "Endpoint", "SHORT_DELAY", "LONG_DELAY", "DROP_RATE",
+__all__ = ["Network", "SHORT_DELAY", "LONG_DELAY", "UNREACHABLE_DELAY", "DROP_RATE",
            "REORDER_PROBABILITY"]
 
 SHORT_DELAY = 27          # unreliable: extra delay 0..26 ms
@@ -35,34 +38,21 @@ REORDER_PROBABILITY = 600 / 900
 REORDER_BASE, REORDER_SPAN = 200, 2000
 
 
-class Endpoint:
-    """A running node instance as the network sees it: the object that handles its RPCs."""
-
-    __slots__ = ("node", "alive")
-
-    def __init__(self, node: Any) -> None:
-        self.node = node
-        self.alive = True
-
-
 class Network:
-    """labrpc's ``Network``: links, loss, delay, counters; see the module docstring."""
+    """labrpc's ``Network``: links, loss, delay, counters; see the module docstring.
 
-    def __init__(self, sim: Simulator, trace: Trace, n: int,
-                 latency: tuple[float, float] = (5, 10),
-                 persist_delay: tuple[float, float] = (0, 0)) -> None:
+    ``config`` is read at every call, so a change (through the cluster's ``set_*`` methods)
+    applies to messages sent afterwards."""
+
+    def __init__(self, sim: Simulator, trace: Trace, n: int, config: NetworkConfig) -> None:
         self.sim = sim
-        self.trace = trace
         self.n = n
-        self.latency = latency
-        self.persist_delay = persist_delay
-        self.reliable = True
-        self.long_delays = True
-        self.long_reordering = False
+        self.config = config
+        self._record = trace.record
         self.connected = [False] * n
         self.groups: Optional[tuple[tuple[int, ...], ...]] = None
         self._group_of: Optional[list[Optional[int]]] = None
-        self.servers: list[Optional[Endpoint]] = [None] * n
+        self.servers: list[Optional[Any]] = [None] * n   # the endpoint of each running node
         self.total_calls = 0
         self.total_bytes = 0
         self.delivered = [0] * n       # requests delivered to the current instance of each node
@@ -91,10 +81,11 @@ class Network:
     # ----------------------------------------------------------------- calls
     def _delay(self) -> float:
         """One-way delay of a delivered message: latency, plus 0-26 ms when unreliable."""
-        lo, hi = self.latency
+        config = self.config
+        lo, hi = config.latency
         r = self._rng.random
         d = lo + (hi - lo) * r()
-        if not self.reliable:
+        if not config.reliable:
             d += int(r() * SHORT_DELAY)
         return d
 
@@ -106,72 +97,70 @@ class Network:
         self.total_bytes += request.size()
         self._next_id += 1
         mid = self._next_id
-        record = self.trace._events.append
-        record((now, "send", src, dst, request.NAME, request.term, mid))
+        record = self._record
+        record(now, "send", src, dst, request.NAME, request.term, mid)
         caller = self.servers[src]
         server = self.servers[dst]
         if server is None or not self.link_up(src, dst):
-            record((now, "drop", src, dst, request.NAME, request.term, mid,
-                    "dead" if server is None else "unreachable"))
-            span = LONG_DELAY if self.long_delays else UNREACHABLE_DELAY
+            record(now, "drop", src, dst, request.NAME, request.term, mid,
+                   "dead" if server is None else "unreachable")
+            span = LONG_DELAY if self.config.long_delays else UNREACHABLE_DELAY
             sim.post(int(self._rng.random() * span), self._fail, caller, dst, request)
             return
         delay = self._delay()
-        if not self.reliable and self._rng.random() < DROP_RATE:
+        if not self.config.reliable and self._rng.random() < DROP_RATE:
             sim.post(delay, self._lose, src, dst, request, mid, caller)
             return
         sim.post(delay, self._arrive_request, src, dst, request, mid, caller, server)
 
-    def _fail(self, caller: Optional[Endpoint], dst: int, request: Message) -> None:
+    def _fail(self, caller: Optional[Any], dst: int, request: Message) -> None:
         if caller is not None and caller.alive:
-            caller.node.handle_failure(dst, request)
+            caller.handle_failure(dst, request)
 
-    def _lose(self, src: int, dst: int, msg: Message, mid: int, caller: Optional[Endpoint],
+    def _lose(self, src: int, dst: int, msg: Message, mid: int, caller: Optional[Any],
               reason: str = "lost", request: Optional[Message] = None) -> None:
-        self.trace._events.append((self.sim.now, "drop", src, dst, msg.NAME, msg.term, mid,
-                                   reason))
+        self._record(self.sim.now, "drop", src, dst, msg.NAME, msg.term, mid, reason)
         if request is None:  # a lost request: the caller (src) learns the call failed
             self._fail(caller, dst, msg)
         else:                # a lost reply: the caller is dst
             self._fail(caller, src, request)
 
     def _arrive_request(self, src: int, dst: int, request: Message, mid: int,
-                        caller: Optional[Endpoint], server: Endpoint) -> None:
+                        caller: Optional[Any], server: Any) -> None:
         if self.servers[dst] is not server or not self.link_up(src, dst):
             self._lose(src, dst, request, mid, caller,
                        "dead" if self.servers[dst] is not server else "cut")
             return
         sim = self.sim
-        now = sim.now
-        record = self.trace._events.append
-        record((now, "deliver", src, dst, request.NAME, request.term, mid))
+        record = self._record
+        record(sim.now, "deliver", src, dst, request.NAME, request.term, mid)
         self.delivered[dst] += 1
-        node = server.node
-        if self.persist_delay[1] > 0:
-            saves = node.persister.saves
-            reply = node.handle_request(src, request)
-            wrote = node.persister.saves != saves
+        config = self.config
+        if config.persist_delay[1] > 0:
+            saves = server.persister.saves
+            reply = server.handle_request(src, request)
+            wrote = server.persister.saves != saves
         else:
-            reply = node.handle_request(src, request)
+            reply = server.handle_request(src, request)
             wrote = False
         # the reply travels back as a message of its own
         self._next_id += 1
         rid = self._next_id
-        record((now, "send", dst, src, reply.NAME, reply.term, rid))
+        record(sim.now, "send", dst, src, reply.NAME, reply.term, rid)
         rng = self._rng
         delay = self._delay()
         if wrote:  # the reply waits for the state it depends on to reach stable storage
-            lo, hi = self.persist_delay
+            lo, hi = config.persist_delay
             delay += lo + (hi - lo) * rng.random()
-        if not self.reliable and rng.random() < DROP_RATE:
+        if not config.reliable and rng.random() < DROP_RATE:
             sim.post(delay, self._lose, dst, src, reply, rid, caller, "lost", request)
             return
-        if self.long_reordering and rng.random() < REORDER_PROBABILITY:
+        if config.long_reordering and rng.random() < REORDER_PROBABILITY:
             delay += REORDER_BASE + rng.randrange(1 + rng.randrange(REORDER_SPAN))
         sim.post(delay, self._arrive_reply, src, dst, request, reply, rid, caller, server)
 
     def _arrive_reply(self, src: int, dst: int, request: Message, reply: Message, rid: int,
-                      caller: Optional[Endpoint], server: Endpoint) -> None:
+                      caller: Optional[Any], server: Any) -> None:
         servers = self.servers
         if caller is None or not caller.alive or servers[src] is not caller:
             self._lose(dst, src, reply, rid, None, "dead", request)
@@ -181,6 +170,5 @@ class Network:
                        "dead" if servers[dst] is not server else "cut", request)
             return
         self.total_bytes += reply.size()
-        self.trace._events.append((self.sim.now, "deliver", dst, src, reply.NAME,
-                                   reply.term, rid))
-        caller.node.handle_reply(dst, request, reply)
+        self._record(self.sim.now, "deliver", dst, src, reply.NAME, reply.term, rid)
+        caller.handle_reply(dst, request, reply)

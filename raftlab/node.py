@@ -2,8 +2,9 @@
 
 The node knows no clock and no network. It reacts to three inputs -- an RPC request, an RPC
 reply (or the news that a call failed), and a timer firing -- and asks its ``Environment`` to
-send calls, set timers, deliver committed commands and record what it did. The simulator in
-``raftlab.cluster`` is one environment; a socket transport could be another.
+send calls, set timers and deliver committed commands (``raftlab.protocol`` describes both
+sides). The simulator in ``raftlab.cluster`` is one environment; a socket transport could be
+another. The node records nothing itself: the harness observes its role, term and votes.
 
 Each role has its own reply handler (``_follower_reply``, ``_candidate_reply``,
 ``_leader_reply``), swapped in by ``_become_follower`` / ``_become_candidate`` /
@@ -13,21 +14,19 @@ term is refused) lives in the shared entry points.
 
 from __future__ import annotations
 
-import math
 import random
-from dataclasses import dataclass
-from typing import Any, NamedTuple, Optional, Protocol
+from typing import Any, NamedTuple, Optional
 
+from .config import RaftConfig
 from .messages import (AppendEntries, AppendEntriesReply, LogEntry, Message, RequestVote,
                        RequestVoteReply)
 from .persister import Persister, decode_state, encode_state
-from .validation import check_range
+from .protocol import Environment
 
 __all__ = ["RaftNode", "RaftConfig", "Environment", "ApplyMsg",
-           "FOLLOWER", "CANDIDATE", "LEADER", "ROLES"]
+           "FOLLOWER", "CANDIDATE", "LEADER", "ELECTION", "HEARTBEAT"]
 
 FOLLOWER, CANDIDATE, LEADER = "follower", "candidate", "leader"
-ROLES = (FOLLOWER, CANDIDATE, LEADER)
 ELECTION, HEARTBEAT = "election", "heartbeat"
 
 
@@ -37,47 +36,6 @@ class ApplyMsg(NamedTuple):
     command_valid: bool
     command: Any
     command_index: int
-
-
-@dataclass
-class RaftConfig:
-    """Timing of a node, in virtual ms. Changes apply to timers set afterwards."""
-
-    election_timeout: tuple[float, float] = (300, 600)
-    heartbeat_interval: float = 110
-
-    def __post_init__(self) -> None:
-        self.validate()
-
-    def validate(self) -> None:
-        lo, hi = check_range("election_timeout", self.election_timeout)
-        if lo <= 0:
-            raise ValueError(f"election_timeout lower bound must be > 0 ms, "
-                             f"got {self.election_timeout!r}")
-        self.election_timeout = (lo, hi)
-        hb = self.heartbeat_interval
-        if isinstance(hb, bool) or not isinstance(hb, (int, float)) or not (0 < hb < math.inf):
-            raise ValueError(f"heartbeat_interval must be a finite number of ms > 0, got {hb!r}")
-
-
-class Environment(Protocol):
-    """What a node may ask of the world around it."""
-
-    def call(self, dst: int, request: Message) -> None:
-        """Send an RPC; later ``node.handle_reply`` or ``node.handle_failure`` is called."""
-
-    def set_timer(self, name: str, delay: float) -> None:
-        """Fire ``node.on_timer(name)`` after ``delay`` ms, replacing a pending one of that name."""
-
-    def cancel_timer(self, name: str) -> None:
-        """Forget a pending timer of that name (no-op if none)."""
-
-    def apply(self, msg: ApplyMsg) -> None:
-        """Deliver a committed command to the service, in index order."""
-
-    def record(self, kind: str, *values: Any) -> None:
-        """Note a ``state`` (term, role), ``vote`` (candidate, term, granted) or
-        ``timeout`` (term) event of this node."""
 
 
 class RaftNode:
@@ -108,11 +66,11 @@ class RaftNode:
         self._reply_handler = self._follower_reply
         self._heartbeat: Optional[AppendEntries] = None  # messages are immutable: reuse
         self._heartbeat_key: tuple[int, int, int] = (-1, -1, -1)
+        self._success = AppendEntriesReply(-1, True)  # the current term's "success" reply
 
     # ----------------------------------------------------------------- life cycle
     def boot(self) -> None:
         """Start as a follower with a fresh election timer."""
-        self.env.record("state", self.current_term, FOLLOWER)
         self._reset_election_timer()
 
     def kill(self) -> None:
@@ -170,7 +128,6 @@ class RaftNode:
     def on_timer(self, name: str) -> None:
         if name == ELECTION:
             if self.role != LEADER:
-                self.env.record("timeout", self.current_term)
                 self._become_candidate()
         elif name == HEARTBEAT:
             if self.role == LEADER:
@@ -189,7 +146,6 @@ class RaftNode:
             self._persist()
         self.role = FOLLOWER
         self._reply_handler = self._follower_reply
-        self.env.record("state", self.current_term, FOLLOWER)
         if was == LEADER:
             self.env.cancel_timer(HEARTBEAT)
             self._reset_election_timer()
@@ -205,7 +161,6 @@ class RaftNode:
         self._reply_handler = self._candidate_reply
         self.votes = {self.me}
         self._answered = set()
-        self.env.record("state", self.current_term, CANDIDATE)
         self._reset_election_timer()
         if len(self.votes) * 2 > self.n:
             self._become_leader()
@@ -224,7 +179,6 @@ class RaftNode:
         nxt = self.last_log_index + 1
         self.next_index = {p: nxt for p in self.peers}
         self.match_index = {p: 0 for p in self.peers}
-        self.env.record("state", self.current_term, LEADER)
         self.env.cancel_timer(ELECTION)
         self._broadcast_append_entries()
         self.env.set_timer(HEARTBEAT, self.config.heartbeat_interval)
@@ -241,7 +195,6 @@ class RaftNode:
                 self.voted_for = msg.candidate
                 self._persist()
             self._reset_election_timer()
-        self.env.record("vote", msg.candidate, msg.term, granted)
         return RequestVoteReply(self.current_term, granted)
 
     # ----------------------------------------------------------------- AppendEntries
@@ -282,7 +235,9 @@ class RaftNode:
         if msg.leader_commit > self.commit_index:
             self.commit_index = min(msg.leader_commit, last_new)
             self._apply_committed()
-        return AppendEntriesReply(self.current_term, True)
+        if self._success.term != self.current_term:  # one value serves every success this term
+            self._success = AppendEntriesReply(self.current_term, True)
+        return self._success
 
     # ----------------------------------------------------------------- per-role reply handlers
     def _follower_reply(self, src: int, request: Message, reply: Message) -> None:

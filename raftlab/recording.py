@@ -12,61 +12,26 @@ script on a fresh interpreter rebuilds the same cluster and the same trace::
 
 from __future__ import annotations
 
-import inspect
 from typing import Any
 
+from . import config
+from .config import _plain as plain_number  # TODO(merge): formatting.plain_number
 from .cluster import Cluster
 from .status import format_ms
 
-__all__ = ["Recorder", "constructor_args", "constructor_call", "is_fresh"]
-
-#: Cluster's own keyword defaults, read from its signature so they cannot drift apart.
-_DEFAULTS = {name: p.default for name, p in inspect.signature(Cluster).parameters.items()
-             if p.default is not inspect.Parameter.empty}
-
-
-def plain_number(x: Any) -> Any:
-    """``300.0`` -> ``300`` so the script reads like a person wrote it (same value)."""
-    return int(x) if isinstance(x, float) and x.is_integer() else x
-
-
-def _pair(v: Any) -> tuple:
-    return tuple(plain_number(x) for x in v)
-
-
-def constructor_args(cluster: Cluster) -> dict[str, Any]:
-    """The keyword arguments (besides ``n`` and ``seed``) that built ``cluster``, read from
-    ``trace.meta`` and ``cluster.node_class``; only those that differ from the defaults."""
-    meta = cluster.trace.meta
-    given = {"reliable": bool(meta["reliable"]),
-             "election_timeout": _pair(meta["election_timeout"]),
-             "heartbeat_interval": plain_number(meta["heartbeat_interval"]),
-             "latency": _pair(meta["latency"]),
-             "persist_delay": _pair(meta["persist_delay"]),
-             "long_delays": bool(meta["long_delays"]),
-             "node_class": cluster.node_class}
-    return {k: v for k, v in given.items() if v != _DEFAULTS[k]}
-
+__all__ = ["Recorder", "constructor_call", "is_fresh"]
 
 def constructor_call(cluster: Cluster, seed: int | None = None) -> tuple[str, str]:
     """``(imports, "Cluster(5, seed=3, ...)")`` that builds a cluster like ``cluster``."""
-    kwargs = constructor_args(cluster)
-    args = [repr(cluster.n), f"seed={cluster.seed if seed is None else seed!r}"]
-    imports = "from raftlab import Cluster"
-    for name, value in kwargs.items():
-        if name == "node_class":
-            imports += f"\nfrom {value.__module__} import {value.__qualname__}"
-            value = value.__qualname__
-            args.append(f"{name}={value}")
-        else:
-            args.append(f"{name}={value!r}")
-    return imports, f"Cluster({', '.join(args)})"
+    return config.constructor_call(cluster.n, cluster.seed if seed is None else seed,
+                                   cluster.constructor_args())
 
 
 def is_fresh(cluster: Cluster) -> bool:
-    """True if nothing has happened to ``cluster`` yet (time 0, only the boot events)."""
-    raw = cluster.trace.raw
-    return cluster.now == 0 and all(ev[0] == 0 and ev[1] == "state" for ev in raw)
+    """True if nothing has happened to ``cluster`` yet (time 0, only the boot events: each
+    node's first state and election timer)."""
+    return cluster.now == 0 and all(e.time == 0 and e.kind in ("state", "timer")
+                                    for e in cluster.trace)
 
 
 class Recorder:

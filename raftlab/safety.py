@@ -3,42 +3,66 @@
 * at most one leader per term;
 * a node's term never decreases, across crashes and restarts (so hard state was persisted);
 * a node never grants its vote to two different candidates in one term, across restarts.
+
+``SafetyMonitor`` folds events one at a time, so a panel or a test that checks after every
+step reads each event once (``monitor.update()`` looks only at events recorded since the last
+call); ``election_safety_violations(trace)`` runs one monitor over a whole trace.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from .errors import SafetyViolation
 from .trace import Trace
 
-__all__ = ["election_safety_violations", "check_election_safety"]
+__all__ = ["SafetyMonitor", "election_safety_violations", "check_election_safety"]
+
+
+class SafetyMonitor:
+    """Watches one trace; ``update()`` checks the events added since the last call and
+    returns every violation found so far (``violations``), as readable sentences."""
+
+    def __init__(self, trace: Trace) -> None:
+        self.trace = trace
+        self.violations: list[str] = []
+        self._seen = 0
+        self._leader_of: dict[int, int] = {}
+        self._term_of: dict[int, int] = {}
+        self._vote_of: dict[tuple[int, int], int] = {}
+
+    def update(self) -> list[str]:
+        """Check the events recorded since the last call; return all violations so far."""
+        end = len(self.trace)
+        if end > self._seen:
+            for event in self.trace.of("state", "vote", start=self._seen):
+                self._check(event)
+            self._seen = end
+        return self.violations
+
+    def _check(self, e: Any) -> None:
+        problems = self.violations
+        if e.kind == "state":
+            last = self._term_of.get(e.node)
+            if last is not None and e.term < last:
+                problems.append(f"t={e.time} ms: node {e.node}'s term went down from {last} "
+                                f"to {e.term}")
+            self._term_of[e.node] = e.term
+            if e.role == "leader":
+                other = self._leader_of.setdefault(e.term, e.node)
+                if other != e.node:
+                    problems.append(f"t={e.time} ms: term {e.term} has two leaders, "
+                                    f"node {other} and node {e.node}")
+        elif e.granted:
+            other = self._vote_of.setdefault((e.node, e.term), e.candidate)
+            if other != e.candidate:
+                problems.append(f"t={e.time} ms: node {e.node} voted twice in term {e.term}, "
+                                f"for node {other} and for node {e.candidate}")
 
 
 def election_safety_violations(trace: Trace) -> list[str]:
     """Every violation found in ``trace``, as readable sentences (empty if safe)."""
-    problems: list[str] = []
-    leader_of: dict[int, int] = {}
-    term_of: dict[int, int] = {}
-    vote_of: dict[tuple[int, int], int] = {}
-    for raw in trace.raw:
-        kind = raw[1]
-        if kind == "state":
-            time, _, node, term, role = raw
-            last = term_of.get(node)
-            if last is not None and term < last:
-                problems.append(f"t={time} ms: node {node}'s term went down from {last} to {term}")
-            term_of[node] = term
-            if role == "leader":
-                other = leader_of.setdefault(term, node)
-                if other != node:
-                    problems.append(f"t={time} ms: term {term} has two leaders, "
-                                    f"node {other} and node {node}")
-        elif kind == "vote" and raw[5]:
-            time, _, node, candidate, term, _granted = raw
-            other = vote_of.setdefault((node, term), candidate)
-            if other != candidate:
-                problems.append(f"t={time} ms: node {node} voted twice in term {term}, "
-                                f"for node {other} and for node {candidate}")
-    return problems
+    return SafetyMonitor(trace).update()
 
 
 def check_election_safety(trace: Trace) -> None:

@@ -13,7 +13,7 @@ import random
 from heapq import heappop, heappush
 from typing import Any, Callable
 
-from .validation import check_duration
+from .validation import check_duration, check_seed
 
 __all__ = ["Simulator", "Timer", "derive_seed", "check_duration"]
 
@@ -57,9 +57,7 @@ class Simulator:
     """
 
     def __init__(self, seed: int = 0) -> None:
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise TypeError(f"seed must be an int, got {seed!r}")
-        self.seed = seed
+        self.seed = check_seed(seed)
         self.now_us = 0
         self.now: float = 0.0
         self._heap: list[list] = []

@@ -12,15 +12,17 @@ import math
 from collections import namedtuple
 from typing import Any, Iterator, Optional, Sequence, Union, overload
 
-__all__ = ["Trace", "Event", "KINDS", "ROLES"]
+from .protocol import ROLES
 
-ROLES = ("follower", "candidate", "leader")
+__all__ = ["Trace", "Event", "KINDS", "ROLES"]
 
 #: Field names of each event kind, in order (after ``time`` and ``kind``).
 KINDS: dict[str, tuple[str, ...]] = {
     "state": ("node", "term", "role"),          # a node's role or term changed
     "timeout": ("node", "term"),                # an election timer fired (term before the election)
     "vote": ("node", "candidate", "term", "granted"),  # a RequestVote was answered by ``node``
+    "timer": ("node", "name", "action", "due"),  # a timer was set, cancelled or fired
+    "note": ("node", "text"),                    # a node's own remark (``env.record("note", ...)``)
     "send": ("src", "dst", "msg", "term", "id"),
     "deliver": ("src", "dst", "msg", "term", "id"),
     "drop": ("src", "dst", "msg", "term", "id", "reason"),
@@ -41,7 +43,8 @@ _TYPES: dict[str, Any] = {kind: namedtuple(kind.capitalize() + "Event", ("time",
 Event = Any  # one of the named tuples above; all have .time and .kind
 
 _INT_FIELDS = {"node", "term", "candidate", "src", "dst", "id", "index"}
-_STR_FIELDS = {"role", "msg", "reason", "setting"}
+_STR_FIELDS = {"role", "msg", "reason", "setting", "name", "action", "text"}
+_TIMER_ACTIONS = ("set", "cancel", "fire")
 
 
 def _make(raw: tuple) -> Event:
@@ -58,7 +61,11 @@ class Trace(Sequence):
 
     # recording ---------------------------------------------------------------
     def record(self, time: float, kind: str, *values: Any) -> None:
-        """Append one event (fields in ``KINDS[kind]`` order)."""
+        """Append one event: ``values`` are the fields of ``KINDS[kind]``, in order.
+
+        The one way events are written (by the harness, the network and the nodes' ``env``).
+        It checks nothing, since it runs for every message; ``from_json`` checks what it
+        reads."""
         self._events.append((time, kind) + values)
 
     @property
@@ -84,13 +91,17 @@ class Trace(Sequence):
         for raw in self._events:
             yield _TYPES[raw[1]]._make(raw)
 
-    def of(self, *kinds: str) -> list[Event]:
-        """Events of the given kinds, in order."""
+    def of(self, *kinds: str, start: int = 0) -> list[Event]:
+        """Events of the given kinds, in order; ``start`` skips the first ``start`` events
+        (``trace.of("vote", start=k)``: the votes recorded since the trace had ``k`` events)."""
         for kind in kinds:
             if kind not in KINDS:
                 raise ValueError(f"unknown event kind {kind!r}; known kinds: {', '.join(KINDS)}")
+        if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+            raise ValueError(f"start must be an event index >= 0, got {start!r}")
         wanted = set(kinds)
-        return [_make(r) for r in self._events if r[1] in wanted]
+        events = self._events
+        return [_make(events[i]) for i in range(start, len(events)) if events[i][1] in wanted]
 
     def window(self, start: float = 0, end: float = math.inf) -> list[Event]:
         """Events with ``start <= time <= end``."""
@@ -197,6 +208,11 @@ def _check_event(i: int, ev: Any, last: float, n: Optional[int]) -> tuple:
             raise ValueError(f"{where}: field {name!r} must be a string, got {value!r}")
         if name == "role" and value not in ROLES:
             raise ValueError(f"{where}: role {value!r} is not one of {ROLES}")
+        if name == "action" and value not in _TIMER_ACTIONS:
+            raise ValueError(f"{where}: timer action {value!r} is not one of {_TIMER_ACTIONS}")
+        if name == "due" and value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ValueError(f"{where}: field 'due' must be a number of ms or null, got {value!r}")
         if name == "granted" and not isinstance(value, bool):
             raise ValueError(f"{where}: field 'granted' must be true or false, got {value!r}")
         if name == "groups":

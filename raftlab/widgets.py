@@ -26,7 +26,7 @@ from matplotlib.figure import Figure
 
 from .cluster import Cluster
 from .plots import PARTITION_COLOR, ROLE_COLORS, VOTE_COLORS, timeline
-from .recording import Recorder, constructor_args, plain_number as _num
+from .recording import Recorder, plain_number as _num
 from .status import TraceDigest, describe_event, format_ms
 
 __all__ = ["ClusterLab", "parse_groups", "STEPS", "SPEEDS"]
@@ -150,7 +150,7 @@ class ClusterLab:
     def _sync_settings(self) -> None:
         """Show the cluster's current settings in the fields (public attributes only)."""
         c = self._cluster
-        net = c.network
+        net = c.network_config
         self._syncing = True  # the checkboxes' observers must not call the cluster now
         try:
             self.reliable.value = bool(net.reliable)
@@ -410,7 +410,7 @@ class ClusterLab:
         seed = self.seed.value
         old = self._cluster
         try:
-            new = Cluster(old.n, seed=seed, **constructor_args(old))
+            new = Cluster(old.n, seed=seed, **old.constructor_args())
         except ValueError as exc:
             self._say(str(exc), "error")
             return

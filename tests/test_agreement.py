@@ -187,5 +187,5 @@ def test_run_until_event_gives_up_after_the_timeout() -> None:
     assert c.now == start + 1500
     with pytest.raises(ValueError, match="predicate must be a function"):
         c.run_until_event("leader", 100)
-    with pytest.raises(ValueError, match="timeout must be a finite number of milliseconds >= 0, got -1"):
+    with pytest.raises(ValueError, match="timeout must be a finite number of ms >= 0, got -1"):
         c.run_until_event(lambda e: True, -1)

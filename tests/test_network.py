@@ -7,15 +7,18 @@ import math
 import pytest
 
 from raftlab import Cluster, RequestVote, RequestVoteReply
-from raftlab.network import Endpoint, Network
+from raftlab import NetworkConfig, Persister
+from raftlab.network import Network
 from raftlab.sim import Simulator
 from raftlab.trace import Trace
 
 
 class Echo:
-    """A server that grants every RequestVote and remembers what came back to it."""
+    """An endpoint that grants every RequestVote and remembers what came back to it."""
 
     def __init__(self) -> None:
+        self.alive = True
+        self.persister = Persister()
         self.replies: list[tuple[float, int]] = []
         self.failures: list[tuple[float, int]] = []
         self.handled = 0
@@ -35,12 +38,12 @@ class Echo:
 def make_net(n: int = 2, seed: int = 0, latency=(5, 10)):
     sim = Simulator(seed)
     trace = Trace(n)
-    net = Network(sim, trace, n, latency)
+    net = Network(sim, trace, n, NetworkConfig(latency=latency))
     nodes = []
     for i in range(n):
         node = Echo()
         node.sim = sim
-        net.servers[i] = Endpoint(node)
+        net.servers[i] = node
         net.connected[i] = True
         nodes.append(node)
     return sim, trace, net, nodes
@@ -69,7 +72,7 @@ def test_reliable_network_delivers_every_call_within_latency() -> None:
 
 def test_unreliable_success_rate_is_about_81_percent() -> None:
     sim, trace, net, nodes = make_net(seed=7)
-    net.reliable = False
+    net.config.reliable = False
     count = 20_000
     send_many(sim, net, count)
     ok, failed = len(nodes[0].replies), len(nodes[0].failures)
@@ -82,7 +85,7 @@ def test_unreliable_success_rate_is_about_81_percent() -> None:
 
 def test_unreliable_delays_add_0_to_26_ms() -> None:
     sim, trace, net, nodes = make_net(seed=3, latency=(5, 5))
-    net.reliable = False
+    net.config.reliable = False
     send_many(sim, net, 5000)
     sends = {e.id: e.time for e in trace.of("send")}
     extra = [e.time - sends[e.id] - 5 for e in trace.of("deliver")]
@@ -92,7 +95,7 @@ def test_unreliable_delays_add_0_to_26_ms() -> None:
 
 def test_long_reordering_delays_two_thirds_of_replies_200_to_2199_ms() -> None:
     sim, trace, net, nodes = make_net(seed=5, latency=(1, 1))
-    net.long_reordering = True
+    net.config.long_reordering = True
     count = 6000
     send_many(sim, net, count)
     sends = {e.id: e.time for e in trace.of("send")}
@@ -110,7 +113,7 @@ def test_long_reordering_delays_two_thirds_of_replies_200_to_2199_ms() -> None:
 @pytest.mark.parametrize("long_delays, bound", [(True, 7000), (False, 100)])
 def test_calls_to_a_cut_peer_fail_after_a_delay(long_delays: bool, bound: int) -> None:
     sim, trace, net, nodes = make_net(seed=2)
-    net.long_delays = long_delays
+    net.config.long_delays = long_delays
     net.connected[1] = False
     starts = []
     for k in range(3000):
@@ -143,7 +146,7 @@ def test_reply_of_a_peer_crashed_or_replaced_while_the_call_ran_is_never_deliver
         sim, trace, net, nodes = make_net(seed=1, latency=(10, 10))
         net.call(0, 1, RequestVote(1, 0, 0, 0))
         sim.run_for(15)
-        net.servers[1] = Endpoint(Echo()) if replace else None
+        net.servers[1] = Echo() if replace else None
         sim.run_for(100)
         assert nodes[0].replies == [] and len(nodes[0].failures) == 1
         assert trace.of("drop")[-1].reason == "dead"

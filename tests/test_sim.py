@@ -96,5 +96,5 @@ def test_named_streams_are_independent_and_reproducible() -> None:
 
 
 def test_seed_must_be_an_int() -> None:
-    with pytest.raises(TypeError, match="seed"):
+    with pytest.raises(ValueError, match="seed must be an int, got '1'"):
         Simulator("1")

@@ -90,7 +90,7 @@ def test_crash_and_restart_the_leader():
     assert f"leader: node {new}" in lab.header.value
     lab.button(f"restart {leader}").click()
     assert lab.cluster.is_alive(leader)
-    kinds = [e[1:] for e in lab.cluster.trace.raw[-3:] if e[1] in ("restart", "connect")]
+    kinds = [(e.kind, e.node) for e in lab.cluster.trace.of("restart", "connect")][-2:]
     assert kinds == [("restart", leader), ("connect", leader)]
     assert lab.node_rows[leader][1].description == f"crash {leader}"
 
@@ -125,11 +125,11 @@ def test_partition_and_heal():
     lab.groups.value = "0 1 | 2,3,4"
     lab.button("partition").click()
     assert lab.cluster.trace.raw[-1][1:] == ("partition", ((0, 1), (2, 3, 4)))
-    assert lab.cluster.network.groups == ((0, 1), (2, 3, 4))
+    assert lab.cluster.groups == ((0, 1), (2, 3, 4))
     lab.button("+1 s").click()
     assert lab.cluster.leader() in (2, 3, 4)
     lab.button("heal").click()
-    assert lab.cluster.network.groups is None
+    assert lab.cluster.groups is None
     assert "heal" in [e[1] for e in lab.cluster.trace.raw[-6:]]
 
 
@@ -157,23 +157,23 @@ def test_bad_partition_groups_show_a_message_and_change_nothing(text, says):
 def test_reliable_and_long_reordering_toggles():
     lab = make_lab()
     lab.reliable.value = False
-    assert lab.cluster.network.reliable is False
+    assert lab.cluster.network_config.reliable is False
     assert lab.cluster.trace.raw[-1][1:] == ("config", "reliable", False)
     lab.reordering.value = True
-    assert lab.cluster.network.long_reordering is True
+    assert lab.cluster.network_config.long_reordering is True
     assert lab.cluster.trace.raw[-1][1:] == ("config", "long_reordering", True)
     lab.button("+1 s").click()
     drops = [e for e in lab.cluster.trace.raw if e[1] == "drop"]
     assert drops, "an unreliable network loses some messages within a second"
     lab.reliable.value = True
-    assert lab.cluster.network.reliable is True
+    assert lab.cluster.network_config.reliable is True
 
 
 def test_latency_range_and_its_bad_values():
     lab = make_lab()
     lab.lat_lo.value, lab.lat_hi.value = 20, 40
     lab.button("set latency").click()
-    assert lab.cluster.network.latency == (20, 40)
+    assert lab.cluster.network_config.latency == (20, 40)
     lab.button("+1 s").click()
     sent = {e[6]: e[0] for e in lab.cluster.trace.raw if e[1] == "send"}
     delays = [e[0] - sent[e[6]] for e in lab.cluster.trace.raw if e[1] == "deliver"]
@@ -185,7 +185,7 @@ def test_latency_range_and_its_bad_values():
     lab.lat_lo.value, lab.lat_hi.value = -1, 10
     lab.button("set latency").click()
     assert "latency lo = -1 ms is too small" in lab.message.value
-    assert lab.cluster.network.latency == (20, 40) and len(lab.cluster.trace) == n_events
+    assert lab.cluster.network_config.latency == (20, 40) and len(lab.cluster.trace) == n_events
 
 
 def test_timing_fields_and_their_bad_values():
@@ -365,7 +365,7 @@ def test_script_keeps_non_default_constructor_arguments():
     lab.button("crash 0").click()
     lab.button("+1 s").click()
     script = lab.script()
-    assert "Cluster(3, seed=11, reliable=False, election_timeout=(150, 300), latency=(1, 4))" \
+    assert "Cluster(3, seed=11, election_timeout=(150, 300), reliable=False, latency=(1, 4))" \
         in script
     assert replay(script).trace.to_json() == lab.cluster.trace.to_json()
 
@@ -410,7 +410,7 @@ def test_reset_to_a_seed_starts_a_fresh_cluster_and_recording():
     lab.seed.value = 42
     lab.button("reset").click()
     assert lab.cluster is not old and lab.cluster.seed == 42 and lab.cluster.now == 0
-    assert lab.cluster.network.reliable is False and lab.reliable.value is False
+    assert lab.cluster.network_config.reliable is False and lab.reliable.value is False
     assert old.now == 1000
     assert "seed 42" in lab.message.value and "seed=42" in lab.header.value
     assert lab.script() == "from raftlab import Cluster\n\nc = Cluster(5, seed=42, reliable=False)\n"

@@ -1,0 +1,196 @@
+"""The harness side of one node instance: its network endpoint, its timers, and the observer
+that writes what the node does into the trace.
+
+A ``NodeEnv`` stands between one node instance and everything else. The network hands it
+requests, replies and failures; the simulator fires its timers; it passes each to the node and
+then looks at the node through ``NodeProtocol`` alone (``role`` and ``current_term``) and
+records what it sees:
+
+* a ``state`` event whenever the node's (role, term) differs from the last one seen -- checked
+  after every input and whenever the node calls its environment, so even a candidacy that turns
+  into leadership within one input is seen;
+* a ``timeout`` event (with the term before) when a timer firing makes the node start an
+  election (it becomes a candidate or precandidate);
+* a ``vote`` event for every RequestVote reply the node returns;
+* a ``timer`` event for every timer set, cancelled or fired.
+
+So a node that never calls ``env.record`` still yields a complete trace.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Callable, Optional
+
+from .messages import REPLY_TYPES, REQUEST_TYPES, Message, RequestVote
+from .persister import Persister
+from .protocol import ROLES
+from .trace import KINDS
+
+if TYPE_CHECKING:  # pragma: no cover - imports for type checkers only
+    from .sim import Simulator
+    from .trace import Trace
+
+__all__ = ["NodeEnv", "OBSERVED_KINDS"]
+
+#: Kinds the harness records itself; a node's own ``env.record`` of them is not recorded again.
+OBSERVED_KINDS = frozenset({"state", "timeout", "vote", "timer"})
+_ELECTION_ROLES = frozenset({"candidate", "precandidate"})
+_INF = math.inf
+
+
+class NodeEnv:
+    """The environment of one instance of node ``node_id`` (see the module docstring)."""
+
+    __slots__ = ("node", "id", "alive", "persister", "_sim", "_record", "_network", "_apply",
+                 "_timers", "_due", "_role", "_term", "_firing")
+
+    def __init__(self, node_id: int, sim: Simulator, trace: Trace, network: Any,
+                 persister: Persister, apply: Callable[[int, Any], None]) -> None:
+        self.node: Any = None
+        self.id = node_id
+        self.alive = True
+        self.persister = persister
+        self._sim = sim
+        self._record = trace.record
+        self._network = network
+        self._apply = apply
+        self._timers: dict[str, list] = {}  # raw heap entry of each pending timer
+        self._due: dict[str, int] = {}      # due time of each pending timer, in µs
+        self._role: Optional[str] = None    # the (role, term) last recorded
+        self._term: Optional[int] = None
+        self._firing: Optional[int] = None  # the term when a timer fired, during on_timer
+
+    # ------------------------------------------------------------- observing the node
+    def observe(self) -> None:
+        """Record a ``state`` event if the node's (role, term) changed since last seen."""
+        node = self.node
+        role, term = node.role, node.current_term
+        if role is self._role and term == self._term:
+            return
+        if role not in ROLES:
+            raise ValueError(f"node {self.id}'s role is {role!r}; NodeProtocol roles are "
+                             f"{', '.join(ROLES)}")
+        if isinstance(term, bool) or not isinstance(term, int) or term < 0:
+            raise ValueError(f"node {self.id}'s current_term is {term!r}; it must be an int "
+                             f">= 0")
+        now = self._sim.now
+        if self._firing is not None and role in _ELECTION_ROLES:
+            self._record(now, "timeout", self.id, self._firing)
+            self._firing = None
+        self._role, self._term = role, term
+        self._record(now, "state", self.id, term, role)
+
+    def boot(self) -> None:
+        """Start the instance and record its first state."""
+        self.node.boot()
+        self.observe()
+
+    # ------------------------------------------------------------- inputs from the network
+    def handle_request(self, src: int, request: Message) -> Message:
+        """Pass a delivered request to the node; record the state it leaves and, for a
+        RequestVote, the vote; return the reply."""
+        reply = self.node.handle_request(src, request)
+        if type(reply) is not REPLY_TYPES[type(request)]:
+            raise TypeError(f"node {self.id}: handle_request({src}, {request!r}) returned "
+                            f"{reply!r}; it must return a {REPLY_TYPES[type(request)].__name__}")
+        self.observe()
+        if type(request) is RequestVote:
+            self._record(self._sim.now, "vote", self.id, request.candidate, request.term,
+                         bool(reply.granted))
+        return reply
+
+    def handle_reply(self, src: int, request: Message, reply: Message) -> None:
+        self.node.handle_reply(src, request, reply)
+        self.observe()
+
+    def handle_failure(self, dst: int, request: Message) -> None:
+        self.node.handle_failure(dst, request)
+        self.observe()
+
+    # ------------------------------------------------------------- the node's requests
+    def call(self, dst: int, request: Message) -> None:
+        """Send ``request`` to node ``dst``."""
+        if type(request) not in REQUEST_TYPES:
+            raise TypeError(f"node {self.id}: env.call({dst!r}, {request!r}): a request must "
+                            f"be a RequestVote or an AppendEntries")
+        self.observe()
+        self._network.call(self.id, dst, request)
+
+    def set_timer(self, name: str, delay: float) -> None:
+        """Fire ``node.on_timer(name)`` after ``delay`` ms, replacing a pending one."""
+        if not 0 <= delay < _INF or isinstance(delay, bool):
+            raise ValueError(f"node {self.id}: set_timer({name!r}, {delay!r}): the delay must "
+                             f"be a finite number of ms >= 0")
+        if type(name) is not str:
+            raise TypeError(f"node {self.id}: a timer name must be a str, got {name!r}")
+        self.observe()
+        sim = self._sim
+        due = sim.now_us + round(delay * 1000)
+        self._due[name] = due
+        self._record(sim.now, "timer", self.id, name, "set", due / 1000)
+        entry = self._timers.get(name)
+        if entry is not None and entry[2] is not None:
+            if entry[0] <= due:
+                return  # the pending entry fires first and re-arms itself for ``due``
+            entry[2] = None
+        self._timers[name] = sim.push_us(due, self._fire, name)
+
+    def cancel_timer(self, name: str) -> None:
+        """Forget the pending timer ``name`` (nothing happens if there is none)."""
+        self.observe()
+        if self._due.pop(name, None) is None:
+            return
+        entry = self._timers.pop(name, None)
+        if entry is not None:
+            entry[2] = None
+        self._record(self._sim.now, "timer", self.id, name, "cancel", None)
+
+    def apply(self, msg: Any) -> None:
+        """A committed command for the service (the harness checks and records it)."""
+        self.observe()
+        self._apply(self.id, msg)
+
+    def record(self, kind: str, *values: Any) -> None:
+        """An event of this node, written by the node itself (see ``OBSERVED_KINDS``)."""
+        fields = KINDS.get(kind)
+        if fields is None or fields[:1] != ("node",):
+            mine = ", ".join(k for k, f in KINDS.items() if f[:1] == ("node",))
+            raise ValueError(f"node {self.id}: env.record({kind!r}, ...): unknown kind; a "
+                             f"node may record {mine}")
+        if len(values) != len(fields) - 1:
+            raise ValueError(f"node {self.id}: env.record({kind!r}, ...) takes "
+                             f"{len(fields) - 1} value(s) ({', '.join(fields[1:])}), "
+                             f"got {len(values)}")
+        if kind not in OBSERVED_KINDS:
+            self._record(self._sim.now, kind, self.id, *values)
+
+    # ------------------------------------------------------------- timers
+    def _fire(self, name: str) -> None:
+        if not self.alive:
+            return
+        due = self._due.get(name)
+        if due is None:
+            return
+        sim = self._sim
+        if due > sim.now_us:
+            self._timers[name] = sim.push_us(due, self._fire, name)
+            return
+        del self._due[name]
+        del self._timers[name]
+        self._record(sim.now, "timer", self.id, name, "fire", sim.now)
+        self.observe()
+        self._firing = self._term
+        try:
+            self.node.on_timer(name)
+            self.observe()
+        finally:
+            self._firing = None
+
+    def stop(self) -> None:
+        """The instance is crashed: cancel its timers; nothing reaches it any more."""
+        self.alive = False
+        for entry in self._timers.values():
+            entry[2] = None
+        self._timers.clear()
+        self._due.clear()
