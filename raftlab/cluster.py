@@ -124,7 +124,7 @@ class Cluster(ConfigChecks):
         for i in range(n):
             self._start1(i)
         for i in range(n):
-            self.network.connected[i] = True
+            self.network.set_connected(i, True)
 
     # ----------------------------------------------------------------- basics
     @property
@@ -251,7 +251,7 @@ class Cluster(ConfigChecks):
         env.boot()
 
     def _crash1(self, i: int) -> None:
-        self.network.connected[i] = False
+        self.network.set_connected(i, False)
         env = self._envs[i]
         assert env is not None, f"node {i} is not running"
         env.stop()
@@ -265,7 +265,7 @@ class Cluster(ConfigChecks):
         self._id(i)
         if self._envs[i] is None:
             raise ValueError(f"node {i} is already crashed; restart({i}) brings it back")
-        self.trace.record(self.now, "crash", i)
+        self.trace.append((self.now, "crash", i))
         self._crash1(i)
 
     def restart(self, i: int) -> None:
@@ -274,7 +274,7 @@ class Cluster(ConfigChecks):
         self._id(i)
         if self._envs[i] is not None:
             self.crash(i)
-        self.trace.record(self.now, "restart", i)
+        self.trace.append((self.now, "restart", i))
         self._start1(i)
         self.connect(i)
 
@@ -283,8 +283,8 @@ class Cluster(ConfigChecks):
         self._id(i)
         if self._envs[i] is None or not self.network.connected[i]:
             return
-        self.network.connected[i] = False
-        self.trace.record(self.now, "disconnect", i)
+        self.network.set_connected(i, False)
+        self.trace.append((self.now, "disconnect", i))
 
     def connect(self, i: int) -> None:
         """Restore node ``i``'s links to connected peers (within its partition group).
@@ -292,8 +292,8 @@ class Cluster(ConfigChecks):
         self._id(i)
         if self._envs[i] is None or self.network.connected[i]:
             return
-        self.network.connected[i] = True
-        self.trace.record(self.now, "connect", i)
+        self.network.set_connected(i, True)
+        self.trace.append((self.now, "connect", i))
 
     def partition(self, *groups: Iterable[int]) -> None:
         """Split the network: only nodes in the same group can talk; a node in no group is
@@ -319,13 +319,13 @@ class Cluster(ConfigChecks):
                 seen[node] = k
             clean.append(tuple(members))
         self.network.set_partition(clean)
-        self.trace.record(self.now, "partition", tuple(clean))
+        self.trace.append((self.now, "partition", tuple(clean)))
 
     def heal(self) -> None:
         """End the partition and reconnect every live node."""
         groups = self.network.groups or ()
         self.network.set_partition(None)
-        self.trace.record(self.now, "heal", groups)
+        self.trace.append((self.now, "heal", groups))
         for i in range(self.n):
             self.connect(i)
 
@@ -335,7 +335,7 @@ class Cluster(ConfigChecks):
         current = self.network.config
         changed = NetworkConfig(**{**vars(current), setting: value})
         setattr(current, setting, getattr(changed, setting))
-        self.trace.record(self.now, "config", setting, getattr(changed, setting))
+        self.trace.append((self.now, "config", setting, getattr(changed, setting)))
 
     def set_reliable(self, flag: bool) -> None:
         """False: 10% of requests and 10% of replies lost, 0-26 ms extra delay."""
@@ -362,10 +362,10 @@ class Cluster(ConfigChecks):
                          else heartbeat_interval)
         if election_timeout is not None:
             self.config.election_timeout = new.election_timeout
-            self.trace.record(self.now, "config", "election_timeout", new.election_timeout)
+            self.trace.append((self.now, "config", "election_timeout", new.election_timeout))
         if heartbeat_interval is not None:
             self.config.heartbeat_interval = new.heartbeat_interval
-            self.trace.record(self.now, "config", "heartbeat_interval", new.heartbeat_interval)
+            self.trace.append((self.now, "config", "heartbeat_interval", new.heartbeat_interval))
 
     # ----------------------------------------------------------------- the Raft interface
     def get_state(self, i: int) -> tuple[int, bool]:
@@ -377,7 +377,7 @@ class Cluster(ConfigChecks):
         node = self._node(i)
         index, term, ok = node.start(command)
         if ok:
-            self.trace.record(self.now, "start", i, index, term, command)
+            self.trace.append((self.now, "start", i, index, term, command))
         env = self._envs[i]
         if env is not None:  # start() may not crash a node, but a student's could raise
             env.observe()
@@ -385,7 +385,7 @@ class Cluster(ConfigChecks):
 
     def _on_apply(self, i: int, msg: ApplyMsg) -> None:
         self.applied[i].append(msg)
-        self.trace.record(self.now, "apply", i, msg.command_index, msg.command)
+        self.trace.append((self.now, "apply", i, msg.command_index, msg.command))
         if not msg.command_valid:
             return
         index, command = msg.command_index, msg.command

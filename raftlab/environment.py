@@ -42,7 +42,7 @@ _INF = math.inf
 class NodeEnv:
     """The environment of one instance of node ``node_id`` (see the module docstring)."""
 
-    __slots__ = ("node", "id", "alive", "persister", "_sim", "_record", "_network", "_apply",
+    __slots__ = ("node", "id", "alive", "persister", "_sim", "_append", "_network", "_apply",
                  "_timers", "_due", "_role", "_term", "_firing")
 
     def __init__(self, node_id: int, sim: Simulator, trace: Trace, network: Any,
@@ -52,7 +52,7 @@ class NodeEnv:
         self.alive = True
         self.persister = persister
         self._sim = sim
-        self._record = trace.record
+        self._append = trace.append
         self._network = network
         self._apply = apply
         self._timers: dict[str, list] = {}  # raw heap entry of each pending timer
@@ -63,10 +63,12 @@ class NodeEnv:
 
     # ------------------------------------------------------------- observing the node
     def observe(self) -> None:
-        """Record a ``state`` event if the node's (role, term) changed since last seen."""
+        """Record a ``state`` event if the node's (role, term) changed since last seen.
+        (The hot paths below test ``role is not self._role or term != self._term`` inline
+        before calling this: the common case, no change, then costs no call.)"""
         node = self.node
         role, term = node.role, node.current_term
-        if role is self._role and term == self._term:
+        if role == self._role and term == self._term:
             return
         if role not in ROLES:
             raise ValueError(f"node {self.id}'s role is {role!r}; NodeProtocol roles are "
@@ -76,10 +78,10 @@ class NodeEnv:
                              f">= 0")
         now = self._sim.now
         if self._firing is not None and role in _ELECTION_ROLES:
-            self._record(now, "timeout", self.id, self._firing)
+            self._append((now, "timeout", self.id, self._firing))
             self._firing = None
         self._role, self._term = role, term
-        self._record(now, "state", self.id, term, role)
+        self._append((now, "state", self.id, term, role))
 
     def boot(self) -> None:
         """Start the instance and record its first state."""
@@ -90,19 +92,23 @@ class NodeEnv:
     def handle_request(self, src: int, request: Message) -> Message:
         """Pass a delivered request to the node; record the state it leaves and, for a
         RequestVote, the vote; return the reply."""
-        reply = self.node.handle_request(src, request)
+        node = self.node
+        reply = node.handle_request(src, request)
         if type(reply) is not REPLY_TYPES[type(request)]:
             raise TypeError(f"node {self.id}: handle_request({src}, {request!r}) returned "
                             f"{reply!r}; it must return a {REPLY_TYPES[type(request)].__name__}")
-        self.observe()
+        if node.role is not self._role or node.current_term != self._term:
+            self.observe()
         if type(request) is RequestVote:
-            self._record(self._sim.now, "vote", self.id, request.candidate, request.term,
-                         bool(reply.granted))
+            self._append((self._sim.now, "vote", self.id, request.candidate, request.term,
+                         bool(reply.granted)))
         return reply
 
     def handle_reply(self, src: int, request: Message, reply: Message) -> None:
-        self.node.handle_reply(src, request, reply)
-        self.observe()
+        node = self.node
+        node.handle_reply(src, request, reply)
+        if node.role is not self._role or node.current_term != self._term:
+            self.observe()
 
     def handle_failure(self, dst: int, request: Message) -> None:
         self.node.handle_failure(dst, request)
@@ -114,7 +120,9 @@ class NodeEnv:
         if type(request) not in REQUEST_TYPES:
             raise TypeError(f"node {self.id}: env.call({dst!r}, {request!r}): a request must "
                             f"be a RequestVote or an AppendEntries")
-        self.observe()
+        node = self.node
+        if node.role is not self._role or node.current_term != self._term:
+            self.observe()
         self._network.call(self.id, dst, request)
 
     def set_timer(self, name: str, delay: float) -> None:
@@ -124,11 +132,13 @@ class NodeEnv:
                              f"be a finite number of ms >= 0")
         if type(name) is not str:
             raise TypeError(f"node {self.id}: a timer name must be a str, got {name!r}")
-        self.observe()
+        node = self.node
+        if node.role is not self._role or node.current_term != self._term:
+            self.observe()
         sim = self._sim
         due = sim.now_us + round(delay * 1000)
         self._due[name] = due
-        self._record(sim.now, "timer", self.id, name, "set", due / 1000)
+        self._append((sim.now, "timer", self.id, name, "set", due / 1000))
         entry = self._timers.get(name)
         if entry is not None and entry[2] is not None:
             if entry[0] <= due:
@@ -144,7 +154,7 @@ class NodeEnv:
         entry = self._timers.pop(name, None)
         if entry is not None:
             entry[2] = None
-        self._record(self._sim.now, "timer", self.id, name, "cancel", None)
+        self._append((self._sim.now, "timer", self.id, name, "cancel", None))
 
     def apply(self, msg: Any) -> None:
         """A committed command for the service (the harness checks and records it)."""
@@ -163,7 +173,7 @@ class NodeEnv:
                              f"{len(fields) - 1} value(s) ({', '.join(fields[1:])}), "
                              f"got {len(values)}")
         if kind not in OBSERVED_KINDS:
-            self._record(self._sim.now, kind, self.id, *values)
+            self._append((self._sim.now, kind, self.id, *values))
 
     # ------------------------------------------------------------- timers
     def _fire(self, name: str) -> None:
@@ -178,12 +188,13 @@ class NodeEnv:
             return
         del self._due[name]
         del self._timers[name]
-        self._record(sim.now, "timer", self.id, name, "fire", sim.now)
-        self.observe()
+        self._append((sim.now, "timer", self.id, name, "fire", sim.now))
+        node = self.node
         self._firing = self._term
         try:
-            self.node.on_timer(name)
-            self.observe()
+            node.on_timer(name)
+            if node.role is not self._role or node.current_term != self._term:
+                self.observe()
         finally:
             self._firing = None
 

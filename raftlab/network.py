@@ -48,10 +48,11 @@ class Network:
         self.sim = sim
         self.n = n
         self.config = config
-        self._record = trace.record
-        self.connected = [False] * n
+        self._append = trace.append
+        self.connected = [False] * n   # read it freely; change it with set_connected
         self.groups: Optional[tuple[tuple[int, ...], ...]] = None
         self._group_of: Optional[list[Optional[int]]] = None
+        self._reach = [[False] * n for _ in range(n)]  # _reach[a][b]: see link_up
         self.servers: list[Optional[Any]] = [None] * n   # the endpoint of each running node
         self.total_calls = 0
         self.total_bytes = 0
@@ -61,22 +62,36 @@ class Network:
 
     # ----------------------------------------------------------------- topology
     def link_up(self, a: int, b: int) -> bool:
-        """Can a message from ``a`` reach ``b`` now (ignoring loss)?"""
+        """Can a message from ``a`` reach ``b`` now (ignoring loss)? Both ends must be
+        connected and, while the network is partitioned, in the same group."""
+        return self._reach[a][b]
+
+    def _rule(self, a: int, b: int) -> bool:
         if not (self.connected[a] and self.connected[b]):
             return False
         g = self._group_of
         return g is None or a == b or (g[a] is not None and g[a] == g[b])
 
+    def set_connected(self, node: int, flag: bool) -> None:
+        """Connect or cut all of ``node``'s links (config.go's ``connect``/``disconnect``)."""
+        self.connected[node] = flag
+        reach = self._reach
+        for other in range(self.n):
+            reach[node][other] = self._rule(node, other)
+            reach[other][node] = self._rule(other, node)
+
     def set_partition(self, groups: Optional[Sequence[Sequence[int]]]) -> None:
+        """Only nodes in the same group can talk (None: no partition)."""
         if groups is None:
             self.groups = self._group_of = None
-            return
-        self.groups = tuple(tuple(g) for g in groups)
-        group_of: list[Optional[int]] = [None] * self.n
-        for k, group in enumerate(self.groups):
-            for node in group:
-                group_of[node] = k
-        self._group_of = group_of
+        else:
+            self.groups = tuple(tuple(g) for g in groups)
+            group_of: list[Optional[int]] = [None] * self.n
+            for k, group in enumerate(self.groups):
+                for node in group:
+                    group_of[node] = k
+            self._group_of = group_of
+        self._reach = [[self._rule(a, b) for b in range(self.n)] for a in range(self.n)]
 
     # ----------------------------------------------------------------- calls
     def _delay(self) -> float:
@@ -97,13 +112,13 @@ class Network:
         self.total_bytes += request.size()
         self._next_id += 1
         mid = self._next_id
-        record = self._record
-        record(now, "send", src, dst, request.NAME, request.term, mid)
+        record = self._append
+        record((now, "send", src, dst, request.NAME, request.term, mid))
         caller = self.servers[src]
         server = self.servers[dst]
-        if server is None or not self.link_up(src, dst):
-            record(now, "drop", src, dst, request.NAME, request.term, mid,
-                   "dead" if server is None else "unreachable")
+        if server is None or not self._reach[src][dst]:
+            record((now, "drop", src, dst, request.NAME, request.term, mid,
+                   "dead" if server is None else "unreachable"))
             span = LONG_DELAY if self.config.long_delays else UNREACHABLE_DELAY
             sim.post(int(self._rng.random() * span), self._fail, caller, dst, request)
             return
@@ -119,7 +134,7 @@ class Network:
 
     def _lose(self, src: int, dst: int, msg: Message, mid: int, caller: Optional[Any],
               reason: str = "lost", request: Optional[Message] = None) -> None:
-        self._record(self.sim.now, "drop", src, dst, msg.NAME, msg.term, mid, reason)
+        self._append((self.sim.now, "drop", src, dst, msg.NAME, msg.term, mid, reason))
         if request is None:  # a lost request: the caller (src) learns the call failed
             self._fail(caller, dst, msg)
         else:                # a lost reply: the caller is dst
@@ -127,13 +142,13 @@ class Network:
 
     def _arrive_request(self, src: int, dst: int, request: Message, mid: int,
                         caller: Optional[Any], server: Any) -> None:
-        if self.servers[dst] is not server or not self.link_up(src, dst):
+        if self.servers[dst] is not server or not self._reach[src][dst]:
             self._lose(src, dst, request, mid, caller,
                        "dead" if self.servers[dst] is not server else "cut")
             return
         sim = self.sim
-        record = self._record
-        record(sim.now, "deliver", src, dst, request.NAME, request.term, mid)
+        record = self._append
+        record((sim.now, "deliver", src, dst, request.NAME, request.term, mid))
         self.delivered[dst] += 1
         config = self.config
         if config.persist_delay[1] > 0:
@@ -146,7 +161,7 @@ class Network:
         # the reply travels back as a message of its own
         self._next_id += 1
         rid = self._next_id
-        record(sim.now, "send", dst, src, reply.NAME, reply.term, rid)
+        record((sim.now, "send", dst, src, reply.NAME, reply.term, rid))
         rng = self._rng
         delay = self._delay()
         if wrote:  # the reply waits for the state it depends on to reach stable storage
@@ -165,10 +180,10 @@ class Network:
         if caller is None or not caller.alive or servers[src] is not caller:
             self._lose(dst, src, reply, rid, None, "dead", request)
             return
-        if servers[dst] is not server or not self.link_up(src, dst):
+        if servers[dst] is not server or not self._reach[src][dst]:
             self._lose(dst, src, reply, rid, caller,
                        "dead" if servers[dst] is not server else "cut", request)
             return
         self.total_bytes += reply.size()
-        self._record(self.sim.now, "deliver", dst, src, reply.NAME, reply.term, rid)
+        self._append((self.sim.now, "deliver", dst, src, reply.NAME, reply.term, rid))
         caller.handle_reply(dst, request, reply)

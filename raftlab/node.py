@@ -64,9 +64,10 @@ class RaftNode:
         self.match_index: dict[int, int] = {}
         self.dead = False
         self._reply_handler = self._follower_reply
-        self._heartbeat: Optional[AppendEntries] = None  # messages are immutable: reuse
-        self._heartbeat_key: tuple[int, int, int] = (-1, -1, -1)
-        self._success = AppendEntriesReply(-1, True)  # the current term's "success" reply
+        # messages are immutable values, so one heartbeat (and one "success" reply) per term
+        # serves every peer that is up to date
+        self._heartbeat = AppendEntries(-1, me, 0, 0, (), 0)
+        self._success = AppendEntriesReply(-1, True)
 
     # ----------------------------------------------------------------- life cycle
     def boot(self) -> None:
@@ -235,7 +236,7 @@ class RaftNode:
         if msg.leader_commit > self.commit_index:
             self.commit_index = min(msg.leader_commit, last_new)
             self._apply_committed()
-        if self._success.term != self.current_term:  # one value serves every success this term
+        if self._success.term != self.current_term:
             self._success = AppendEntriesReply(self.current_term, True)
         return self._success
 
@@ -289,15 +290,12 @@ class RaftNode:
         if prev + 1 < len(log):
             msg = AppendEntries(self.current_term, self.me, prev, log[prev].term,
                                 tuple(log[prev + 1:]), self.commit_index)
-        else:  # a heartbeat: the same one serves every peer that is up to date
-            key = (self.current_term, prev, self.commit_index)
-            cached = self._heartbeat
-            if cached is not None and self._heartbeat_key == key:
-                msg = cached
-            else:
+        else:  # a heartbeat: reuse the last one if it says the same
+            msg = self._heartbeat
+            if (msg.prev_log_index != prev or msg.term != self.current_term
+                    or msg.leader_commit != self.commit_index):
                 msg = self._heartbeat = AppendEntries(self.current_term, self.me, prev,
                                                       log[prev].term, (), self.commit_index)
-                self._heartbeat_key = key
         self.env.call(peer, msg)
 
     def _advance_commit(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from collections import namedtuple
-from typing import Any, Iterator, Optional, Sequence, Union, overload
+from typing import Any, Callable, Iterator, Optional, Sequence, Union, overload
 
 from .protocol import ROLES
 
@@ -58,15 +58,14 @@ class Trace(Sequence):
         self.n = n
         self.meta: dict = dict(meta or {})
         self._events: list[tuple] = []
+        self.append = self._events.append
 
     # recording ---------------------------------------------------------------
-    def record(self, time: float, kind: str, *values: Any) -> None:
-        """Append one event: ``values`` are the fields of ``KINDS[kind]``, in order.
-
-        The one way events are written (by the harness, the network and the nodes' ``env``).
-        It checks nothing, since it runs for every message; ``from_json`` checks what it
-        reads."""
-        self._events.append((time, kind) + values)
+    #: ``trace.append((time, kind, *fields))``: the one way events are written (by the
+    #: harness, the network and each node's ``env``), fields in ``KINDS[kind]`` order. It is
+    #: the list's own ``append``, bound per trace, since it runs several times per message; it
+    #: checks nothing (``from_json`` checks what it reads).
+    append: Callable[[tuple], None]
 
     @property
     def raw(self) -> list[tuple]:
@@ -159,7 +158,7 @@ class Trace(Sequence):
         trace = cls(n, meta)
         last = 0.0
         for i, ev in enumerate(events):
-            trace._events.append(_check_event(i, ev, last, n))
+            trace.append(_check_event(i, ev, last, n))
             last = ev[0]
         return trace
 

@@ -44,7 +44,7 @@ def make_net(n: int = 2, seed: int = 0, latency=(5, 10)):
         node = Echo()
         node.sim = sim
         net.servers[i] = node
-        net.connected[i] = True
+        net.set_connected(i, True)
         nodes.append(node)
     return sim, trace, net, nodes
 
@@ -114,7 +114,7 @@ def test_long_reordering_delays_two_thirds_of_replies_200_to_2199_ms() -> None:
 def test_calls_to_a_cut_peer_fail_after_a_delay(long_delays: bool, bound: int) -> None:
     sim, trace, net, nodes = make_net(seed=2)
     net.config.long_delays = long_delays
-    net.connected[1] = False
+    net.set_connected(1, False)
     starts = []
     for k in range(3000):
         starts.append(sim.now)
@@ -134,7 +134,7 @@ def test_reply_of_a_peer_cut_while_the_call_ran_is_never_delivered() -> None:
     net.call(0, 1, RequestVote(1, 0, 0, 0))
     sim.run_for(15)                       # the request was handled at t=10; reply due at 20
     assert nodes[1].handled == 1
-    net.connected[1] = False
+    net.set_connected(1, False)
     sim.run_for(100)
     assert nodes[0].replies == [] and len(nodes[0].failures) == 1
     drop = trace.of("drop")[-1]

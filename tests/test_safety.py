@@ -89,7 +89,7 @@ def test_checker_catches_a_vote_forgotten_across_a_restart() -> None:
 def _trace(*events, n=3) -> Trace:
     t = Trace(n)
     for e in events:
-        t.record(*e)
+        t.append(tuple(e))
     return t
 
 

@@ -272,10 +272,10 @@ def test_digest_update_is_incremental_and_matches_a_fresh_one():
 
 def test_safety_warning_appears_when_the_checker_finds_a_violation():
     trace = Trace(3)
-    trace.record(0, "state", 0, 1, "leader")
+    trace.append((0, "state", 0, 1, "leader"))
     d = TraceDigest(trace).update()
     assert d.violations == []
-    trace.record(5, "state", 1, 1, "leader")
+    trace.append((5, "state", 1, 1, "leader"))
     assert d.update().violations == ["t=5 ms: term 1 has two leaders, node 0 and node 1"]
 
 
