@@ -45,9 +45,9 @@ class ConfigChecks:
     def bytes_total(self) -> int: ...                              # noqa: E704
     def rebuild_call(self) -> str: ...                             # noqa: E704
 
-    def _fail(self, message: str) -> CheckFailed:
-        """A ``CheckFailed`` with config.go's ``message``, this cluster, and a note that says
-        when it failed and how to rebuild the run."""
+    def fail(self, message: str) -> CheckFailed:
+        """A ``CheckFailed`` (to raise) with ``message``, this cluster, and a note that says
+        when it failed and how to rebuild the run: config.go's ``t.Fatalf``."""
         exc = CheckFailed(message, cluster=self)
         add_note(exc, f"raftlab: failed at t={self.now} ms of {self.rebuild_call()}; the same "
                       f"construction and calls rebuild this run exactly")
@@ -66,10 +66,10 @@ class ConfigChecks:
                         leaders.setdefault(term, []).append(i)
             for term, ids in leaders.items():
                 if len(ids) > 1:
-                    raise self._fail(f"term {term} has {len(ids)} (>1) leaders")
+                    raise self.fail(f"term {term} has {len(ids)} (>1) leaders")
             if leaders:
                 return leaders[max(leaders)][0]
-        raise self._fail("expected one leader, got none")
+        raise self.fail("expected one leader, got none")
 
     def check_terms(self) -> int:
         """The term every connected node agrees on (-1 if none is connected)."""
@@ -80,14 +80,14 @@ class ConfigChecks:
                 if term == -1:
                     term = xterm
                 elif term != xterm:
-                    raise self._fail("servers disagree on term")
+                    raise self.fail("servers disagree on term")
         return term
 
     def check_no_leader(self) -> None:
         """No connected node believes it is leader."""
         for i in range(self.n):
             if self.is_up(i) and self.get_state(i)[1]:
-                raise self._fail(f"expected no leader among connected servers, "
+                raise self.fail(f"expected no leader among connected servers, "
                                  f"but {i} claims to be leader")
 
     def n_committed(self, index: int) -> tuple[int, Any]:
@@ -97,11 +97,11 @@ class ConfigChecks:
         for i in range(self.n):
             error = self.apply_errors[i]
             if error:
-                raise self._fail(error)
+                raise self.fail(error)
             if index in self.logs[i]:
                 cmd1 = self.logs[i][index]
                 if count > 0 and cmd != cmd1:
-                    raise self._fail(f"committed values do not match: index {index}, "
+                    raise self.fail(f"committed values do not match: index {index}, "
                                      f"{cmd!r}, {cmd1!r}")
                 count += 1
                 cmd = cmd1
@@ -125,7 +125,7 @@ class ConfigChecks:
                         return -1  # someone has moved on; can no longer guarantee we'll "win"
         nd, cmd = self.n_committed(index)
         if nd < n:
-            raise self._fail(f"only {nd} decided for index {index}; wanted {n}")
+            raise self.fail(f"only {nd} decided for index {index}; wanted {n}")
         return cmd
 
     def one(self, command: Any, expected_servers: int, retry: bool = True) -> int:
@@ -151,10 +151,10 @@ class ConfigChecks:
                         return index
                     self.run_for(20)
                 if not retry:
-                    raise self._fail(f"one({command!r}) failed to reach agreement")
+                    raise self.fail(f"one({command!r}) failed to reach agreement")
             else:
                 self.run_for(50)
-        raise self._fail(f"one({command!r}) failed to reach agreement")
+        raise self.fail(f"one({command!r}) failed to reach agreement")
 
     # ----------------------------------------------------------------- config.go's begin/end
     def begin(self, description: str) -> str:

@@ -228,7 +228,7 @@ class Cluster(ConfigChecks):
         self.trace.meta["end"] = end
         for err in self.apply_errors:
             if err:
-                raise self._fail(f"apply error: {err}")
+                raise self.fail(f"apply error: {err}")
 
     # ----------------------------------------------------------------- failures
     def _start1(self, i: int) -> None:

@@ -11,10 +11,12 @@ config.go's message. Pass ``node_class=`` to test your own Raft node, as student
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .cluster import Cluster
+from .errors import CheckFailed, add_note
 
 __all__ = ["LabRun", "initial_election", "re_election", "many_elections", "ELECTION_TESTS",
            "run_election_tests", "RAFT_ELECTION_TIMEOUT"]
@@ -38,6 +40,22 @@ def _cluster(n: int, seed: int, reliable: bool, kwargs: dict[str, Any]) -> Clust
     return Cluster(n, seed=seed, reliable=reliable, **kwargs)
 
 
+def _lab_test(test: Callable[..., LabRun]) -> Callable[..., LabRun]:
+    """A failed check of ``test`` also says how to rerun just that test."""
+    @functools.wraps(test)
+    def run(seed: int = 0, reliable: bool = True, **cluster_kwargs: Any) -> LabRun:
+        try:
+            return test(seed, reliable, **cluster_kwargs)
+        except CheckFailed as exc:
+            extra = "".join(f", {k}={v.__qualname__ if k == 'node_class' else repr(v)}"
+                            for k, v in cluster_kwargs.items())
+            add_note(exc, f"raftlab: rerun this test alone with raftlab.labtests."
+                          f"{test.__name__}({seed}, reliable={reliable}{extra})")
+            raise
+    return run
+
+
+@_lab_test
 def initial_election(seed: int = 0, reliable: bool = True, **cluster_kwargs: Any) -> LabRun:
     """TestInitialElection3A: 3 servers elect a leader and keep it when nothing fails."""
     c = _cluster(3, seed, reliable, cluster_kwargs)
@@ -46,7 +64,7 @@ def initial_election(seed: int = 0, reliable: bool = True, **cluster_kwargs: Any
     c.run_for(50)          # avoid racing with followers learning of the election
     term1 = c.check_terms()
     if term1 < 1:
-        raise c._fail(f"term is {term1}, but should be at least 1")
+        raise c.fail(f"term is {term1}, but should be at least 1")
     c.run_for(2 * RAFT_ELECTION_TIMEOUT)  # does the leader+term stay the same without failures?
     term2 = c.check_terms()
     if term1 != term2:
@@ -56,6 +74,7 @@ def initial_election(seed: int = 0, reliable: bool = True, **cluster_kwargs: Any
     return run
 
 
+@_lab_test
 def re_election(seed: int = 0, reliable: bool = True, **cluster_kwargs: Any) -> LabRun:
     """TestReElection3A: a new leader after the leader is cut off; none without a majority."""
     c = _cluster(3, seed, reliable, cluster_kwargs)
@@ -77,6 +96,7 @@ def re_election(seed: int = 0, reliable: bool = True, **cluster_kwargs: Any) -> 
     return run
 
 
+@_lab_test
 def many_elections(seed: int = 0, reliable: bool = True, **cluster_kwargs: Any) -> LabRun:
     """TestManyElections3A: 7 servers; 9 rounds of cutting 3 random servers (maybe repeats)."""
     c = _cluster(7, seed, reliable, cluster_kwargs)

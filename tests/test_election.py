@@ -24,18 +24,39 @@ def test_initial_election(seed: int, reliable: bool) -> None:
         assert len({e.term for e in c.trace.of("state") if e.role == "leader"}) == 1
 
 
+def _passed_line(run) -> tuple[float, int, int, int, int]:
+    """config.go's "Passed" line, parsed: seconds, peers, RPCs, bytes, agreements."""
+    words = run.summary.split()
+    assert words[:3] == ["...", "Passed", "--"], run.summary
+    return float(words[3]), int(words[4]), int(words[5]), int(words[6]), int(words[7])
+
+
+def _requests_sent(c: Cluster) -> int:
+    return sum(1 for e in c.trace.of("send") if e.msg in ("RequestVote", "AppendEntries"))
+
+
 @pytest.mark.parametrize("reliable", [True, False], ids=["reliable", "unreliable"])
 @pytest.mark.parametrize("seed", SEEDS)
 def test_re_election(seed: int, reliable: bool) -> None:
     run = re_election(seed, reliable)
-    assert run.summary.startswith("  ... Passed --")
+    c = run.cluster
+    # leader 1, a new one after it was cut off, and another once a quorum is back
+    leader_terms = {e.term for e in c.trace.of("state") if e.role == "leader"}
+    assert len(leader_terms) >= 3, leader_terms
+    seconds, peers, rpcs, _, agreements = _passed_line(run)
+    assert (seconds, peers, rpcs, agreements) == (round(c.now / 1000, 1), 3, c.rpc_total(), 0)
+    assert rpcs == _requests_sent(c)
 
 
 @pytest.mark.parametrize("reliable", [True, False], ids=["reliable", "unreliable"])
 @pytest.mark.parametrize("seed", SEEDS)
 def test_many_elections(seed: int, reliable: bool) -> None:
     run = many_elections(seed, reliable)
-    assert run.cluster.n == 7
+    c = run.cluster
+    assert c.check_terms() == max(e.term for e in c.trace.of("state"))
+    assert c.get_state(c.leader())[0] == c.check_terms()
+    _, peers, rpcs, _, _ = _passed_line(run)
+    assert (peers, rpcs) == (7, _requests_sent(c))
 
 
 def _leader_states(c: Cluster, after: float) -> list:

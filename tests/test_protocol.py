@@ -222,6 +222,22 @@ def test_check_failed_carries_the_cluster_and_says_how_to_rebuild_the_run() -> N
     assert f"t={c.now} ms" in note
 
 
+class NeverCampaigns(StudentRaft):
+    def on_timer(self, name):
+        pass
+
+
+def test_a_failed_lab_test_says_how_to_rerun_it_alone() -> None:
+    from raftlab.labtests import initial_election
+    with pytest.raises(CheckFailed) as info:
+        initial_election(3, reliable=False, node_class=NeverCampaigns)
+    assert str(info.value) == "expected one leader, got none"
+    notes = "\n".join(info.value.__notes__)
+    assert ("rerun this test alone with raftlab.labtests.initial_election(3, reliable=False, "
+            "node_class=NeverCampaigns)") in notes
+    assert "Cluster(3, seed=3, reliable=False, node_class=NeverCampaigns)" in notes
+
+
 def test_the_rebuild_call_names_a_students_class_and_rebuilds_the_same_trace() -> None:
     c = Cluster(3, seed=5, latency=(2, 4), long_reordering=True, node_class=StudentRaft)
     c.run_for(1500)
