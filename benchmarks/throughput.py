@@ -1,8 +1,9 @@
-"""Simulated messages per wall-clock second: 5 nodes heartbeating for 600 virtual seconds.
+"""Delivered messages per wall-clock second: 5 nodes heartbeating for 600 virtual seconds.
 
     python benchmarks/throughput.py [--repeat 5] [--virtual-s 600]
 
-Tracing is on (it always is). A "message" is every request and reply sent (``send`` events).
+Tracing is on (it always is: every message, timer and state change is an event). A
+"message" is a request or a reply; it counts once it is delivered (``deliver`` events).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def one_run(seconds: float, seed: int) -> tuple[float, int, int]:
     t0 = time.perf_counter()
     c.run_for(seconds * 1000)
     wall = time.perf_counter() - t0
-    messages = sum(1 for raw in c.trace.raw if raw[1] == "send")
+    messages = len(c.trace.of("deliver"))
     return wall, messages, len(c.trace)
 
 
@@ -39,11 +40,11 @@ def main(argv: list[str] | None = None) -> int:
         wall, messages, events = one_run(args.virtual_s, seed=k)
         rates.append(messages / wall)
         walls.append(wall)
-    print(f"5 nodes, {args.virtual_s:.0f} virtual s, tracing on: {messages} messages, "
-          f"{events} trace events per run")
-    print(f"messages per wall second: median {statistics.median(rates):,.0f} "
+    print(f"5 nodes, {args.virtual_s:.0f} virtual s, tracing on: {messages} messages "
+          f"delivered, {events} trace events per run")
+    print(f"delivered messages per wall second: median {statistics.median(rates):,.0f} "
           f"(min {min(rates):,.0f}, max {max(rates):,.0f}) over {args.repeat} runs "
-          f"(target >= 250,000)")
+          f"(target >= 300,000)")
     print(f"virtual time / wall time: {args.virtual_s / statistics.median(walls):,.0f}x")
     return 0
 
