@@ -97,12 +97,13 @@ class LogEntry:
 # ---------------------------------------------------------------------- field codecs
 class _Codec:
     """How one field type is written: ``size(value)``, ``write(value)``, ``read(data, pos)``.
-    ``fixed`` is the size of every value, or None when it depends on the value."""
+    ``fixed`` is the size of every value, or None when it depends on the value; then
+    ``empty`` is the size of an empty value (an empty tuple of entries: a heartbeat)."""
 
     def __init__(self, fixed: int | None, size: Callable[[Any], int],
                  write: Callable[[Any], bytes],
-                 read: Callable[[bytes, int], tuple[Any, int]]) -> None:
-        self.fixed, self.size, self.write, self.read = fixed, size, write, read
+                 read: Callable[[bytes, int], tuple[Any, int]], empty: int = 0) -> None:
+        self.fixed, self.size, self.write, self.read, self.empty = fixed, size, write, read, empty
 
 
 def _read_int(data: bytes, pos: int) -> tuple[int, int]:
@@ -117,8 +118,6 @@ def _read_bool(data: bytes, pos: int) -> tuple[bool, int]:
 
 
 def _entries_size(entries: tuple[LogEntry, ...]) -> int:
-    if not entries:  # a heartbeat: the common case on the network's hot path
-        return 4
     return 4 + sum(8 + command_size(e.command) for e in entries)
 
 
@@ -145,7 +144,7 @@ def _read_entries(data: bytes, pos: int) -> tuple[tuple[LogEntry, ...], int]:
 _CODECS = {
     "int": _Codec(8, lambda v: 8, _Q.pack, _read_int),
     "bool": _Codec(1, lambda v: 1, lambda v: b"\x01" if v else b"\x00", _read_bool),
-    "tuple[LogEntry, ...]": _Codec(None, _entries_size, _write_entries, _read_entries),
+    "tuple[LogEntry, ...]": _Codec(None, _entries_size, _write_entries, _read_entries, empty=4),
 }
 
 #: tag byte -> message class, filled by ``_message``.
@@ -157,19 +156,22 @@ def _message(tag: int) -> Callable[[type], type]:
     def register(cls: type) -> type:
         layout = tuple((f.name, _CODECS[str(f.type)]) for f in fields(cls))
         fixed = 1 + sum(codec.fixed for _, codec in layout if codec.fixed is not None)
-        variable = tuple((name, codec.size) for name, codec in layout if codec.fixed is None)
-        cls.TAG, cls.NAME, cls._LAYOUT = tag, cls.__name__, layout
+        variable = tuple((name, codec.size, codec.empty) for name, codec in layout
+                         if codec.fixed is None)
         if variable:
             def size(self: Any) -> int:
                 total = fixed
-                for name, measure in variable:
-                    total += measure(getattr(self, name))
+                for name, measure, empty in variable:
+                    value = getattr(self, name)
+                    total += measure(value) if value else empty
                 return total
         else:
             def size(self: Any) -> int:
                 return fixed
         size.__doc__ = "Encoded size in bytes (equals ``len(encode(self))``)."
         cls.size = size
+        cls.TAG, cls.NAME, cls._LAYOUT = tag, cls.__name__, layout
+        cls.SIZE = None if variable else fixed  # a constant size, where there is one
         _BY_TAG[tag] = cls
         return cls
     return register
@@ -183,6 +185,7 @@ class RequestVote:
 
     TAG: ClassVar[int]
     NAME: ClassVar[str]
+    SIZE: ClassVar[int | None]
     term: int
     candidate: int
     last_log_index: int
@@ -196,6 +199,7 @@ class RequestVoteReply:
 
     TAG: ClassVar[int]
     NAME: ClassVar[str]
+    SIZE: ClassVar[int | None]
     term: int
     granted: bool
 
@@ -207,6 +211,7 @@ class AppendEntries:
 
     TAG: ClassVar[int]
     NAME: ClassVar[str]
+    SIZE: ClassVar[int | None]
     term: int
     leader: int
     prev_log_index: int
@@ -223,6 +228,7 @@ class AppendEntriesReply:
 
     TAG: ClassVar[int]
     NAME: ClassVar[str]
+    SIZE: ClassVar[int | None]
     term: int
     success: bool
     conflict_index: int = 0

@@ -109,7 +109,7 @@ class Network:
         sim = self.sim
         now = sim.now
         self.total_calls += 1
-        self.total_bytes += request.size()
+        self.total_bytes += request.SIZE or request.size()
         self._next_id += 1
         mid = self._next_id
         record = self._append
@@ -184,6 +184,6 @@ class Network:
             self._lose(dst, src, reply, rid, caller,
                        "dead" if servers[dst] is not server else "cut", request)
             return
-        self.total_bytes += reply.size()
+        self.total_bytes += reply.SIZE or reply.size()
         self._append((self.sim.now, "deliver", dst, src, reply.NAME, reply.term, rid))
         caller.handle_reply(dst, request, reply)
