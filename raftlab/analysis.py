@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections import Counter
 from dataclasses import astuple, dataclass, fields
+from operator import attrgetter
 from typing import Any, Iterable, NamedTuple, Optional, Sequence
 
 from .formatting import cell_text, text_table
 
 __all__ = ["Span", "Partition", "Election", "NodeSummary", "VoteAnswer", "OUTCOMES", "as_trace",
            "check_window", "index_window", "node_count", "role_spans", "disconnect_spans",
-           "partition_spans", "vote_answers", "elections", "node_summary", "table",
-           "to_dataframe"]
+           "partition_spans", "message_fates", "vote_answers", "elections", "node_summary",
+           "table", "to_dataframe"]
 
 #: Outcomes of one candidacy (see ``Election``).
 OUTCOMES = ("won", "lost", "split", "no majority", "crashed", "running", "two leaders")
@@ -241,51 +243,52 @@ def vote_answers(trace: Any, start: float = 0.0, end: float = math.inf) -> list[
     the voter sent back at the same instant and to that reply's fate (delivered to the
     candidate, dropped, or still in flight when the trace ends)."""
     trace = as_trace(trace)
-    lo, hi = index_window(trace, start, end)
-    found: list[tuple[Any, Optional[int]]] = []
-    taken: set[int] = set()
+    votes = [v for v in trace.of("vote") if start <= v.time <= end]
+    replies: list[Optional[int]] = [None] * len(votes)
+    at: dict[float, list[int]] = {}            # instant -> positions of its votes in ``votes``
+    for k, v in enumerate(votes):
+        at.setdefault(v.time, []).append(k)
     first = None
-    for k in range(lo, hi):
-        e = trace[k]
-        if e.kind != "vote":
-            continue
-        if first is None:
-            first = k
-        found.append((e, _reply_id(trace, k, e, taken)))
-    fate = _fates(trace, {rid for _, rid in found if rid is not None}, first or 0)
+    for t, positions in at.items():            # only the events of each vote's instant are read
+        lo, hi = index_window(trace, t, t)
+        first = lo if first is None else first
+        mine = iter(positions)
+        waiting: list[int] = []                # votes seen at this instant, reply not yet sent
+        for e in trace[lo:hi]:
+            if e.kind == "vote":
+                waiting.append(next(mine))
+            elif e.kind == "send" and e.msg == "RequestVoteReply":
+                for k in waiting:
+                    if (votes[k].node, votes[k].candidate) == (e.src, e.dst):
+                        replies[k] = e.id
+                        waiting.remove(k)
+                        break
+    fate = message_fates(trace, {rid for rid in replies if rid is not None}, first or 0)
     out = []
-    for vote, rid in found:
-        kind, t = fate.get(rid, (None, None)) if rid is not None else (None, None)
-        out.append(VoteAnswer(vote, rid, kind, t))
+    for v, rid in zip(votes, replies):
+        kind, when = fate.get(rid, (None, None)) if rid is not None else (None, None)
+        out.append(VoteAnswer(v, rid, kind, when))
     return out
 
 
-def _reply_id(trace: Any, k: int, vote: Any, taken: set[int]) -> Optional[int]:
-    """The id of the RequestVoteReply from the voter to the candidate sent at the vote's
-    instant, after event ``k`` (the vote), not already claimed by an earlier vote."""
-    for j in range(k + 1, len(trace)):
-        e = trace[j]
-        if e.time != vote.time:
-            break
-        if (e.kind == "send" and e.msg == "RequestVoteReply" and e.src == vote.node
-                and e.dst == vote.candidate and e.id not in taken):
-            taken.add(e.id)
-            return e.id
-    return None
+_CHUNK = 512   # events turned into named tuples at a time while looking ahead
 
 
-def _fates(trace: Any, ids: set[int], lo: int) -> dict[int, tuple[str, float]]:
-    """Message id -> ("deliver" | "drop", time) for the ids in ``ids``, looking from event
-    ``lo`` on and stopping once every one is found (one still in flight is left out)."""
+def message_fates(trace: Any, ids: Iterable[int], lo: int = 0) -> dict[int, tuple[str, float]]:
+    """Message id -> ``("deliver" | "drop", time)`` for the messages in ``ids``, looking at the
+    events from index ``lo`` on (e.g. the first send) and stopping once every one is found; a
+    message still in flight when the trace ends is left out."""
+    trace = as_trace(trace)
+    ids = set(ids)
     fate: dict[int, tuple[str, float]] = {}
     if not ids:
         return fate
-    for k in range(lo, len(trace)):
-        e = trace[k]
-        if (e.kind == "deliver" or e.kind == "drop") and e.id in ids and e.id not in fate:
-            fate[e.id] = (e.kind, e.time)
-            if len(fate) == len(ids):
-                break
+    for a in range(lo, len(trace), _CHUNK):
+        for e in trace[a:a + _CHUNK]:
+            if (e.kind == "deliver" or e.kind == "drop") and e.id in ids and e.id not in fate:
+                fate[e.id] = (e.kind, e.time)
+                if len(fate) == len(ids):
+                    return fate
     return fate
 
 
@@ -377,22 +380,18 @@ def node_summary(trace: Any) -> list[NodeSummary]:
     cut = [0.0] * n
     for node, start, end in disconnect_spans(trace):
         cut[node] += end - start
-    counts = {k: [0] * n for k in ("timeout", "yes", "no", "crash", "send", "deliver")}
-    for e in trace.of("timeout", "crash", "vote", "send", "deliver"):
-        kind = e.kind
-        if kind == "vote":   # what this node answered (see ``Election`` for what arrived)
-            counts["yes" if e.granted else "no"][e.node] += 1
-        elif kind == "send":
-            counts["send"][e.src] += 1
-        elif kind == "deliver":
-            counts["deliver"][e.dst] += 1
-        else:
-            counts[kind][e.node] += 1
+    # messages are most of a trace: count them with map() over named events
+    sent = Counter(map(attrgetter("src"), trace.of("send")))
+    received = Counter(map(attrgetter("dst"), trace.of("deliver")))
+    timeouts = Counter(e.node for e in trace.of("timeout"))
+    crashes = Counter(e.node for e in trace.of("crash"))
+    votes = trace.of("vote")   # what each node answered (``Election`` has what arrived)
+    yes = Counter(e.node for e in votes if e.granted)
+    no = Counter(e.node for e in votes if not e.granted)
     return [NodeSummary(i, round(role_ms[i]["follower"], 3), round(role_ms[i]["candidate"], 3),
                         round(role_ms[i]["leader"], 3), round(role_ms[i]["crashed"], 3),
-                        round(cut[i], 3), counts["timeout"][i], tuple(led[i]), counts["yes"][i],
-                        counts["no"][i], counts["crash"][i], counts["send"][i],
-                        counts["deliver"][i], last[i][0], last[i][1])
+                        round(cut[i], 3), timeouts[i], tuple(led[i]), yes[i], no[i],
+                        crashes[i], sent[i], received[i], last[i][0], last[i][1])
             for i in range(n)]
 
 
