@@ -371,4 +371,14 @@ def terms(trace: Any, *, start: Optional[float] = None, end: Optional[float] = N
     return fig
 
 
-from .experiment_plots import downtime_cdf  # noqa: E402,F401
+def __getattr__(name: str) -> Any:
+    # ``raftlab.plots.downtime_cdf`` is Figure 16's plot, which needs raftlab.experiments; it is
+    # imported on first use so that ``import raftlab.plots`` does not load the experiments.
+    if name == "downtime_cdf":
+        from .experiment_plots import downtime_cdf
+        return downtime_cdf
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), "downtime_cdf"])

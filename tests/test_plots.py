@@ -276,3 +276,18 @@ def test_core_imports_without_matplotlib():
     assert out.returncode == 0, out.stderr
     assert int(out.stdout) >= 1
 
+
+def test_plots_do_not_import_the_experiments():
+    code = "import raftlab.plots, sys; assert 'raftlab.experiments' not in sys.modules"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+
+
+def test_downtime_cdf_is_still_importable_from_plots():
+    import raftlab.plots
+    from raftlab.experiment_plots import downtime_cdf as original
+    from raftlab.plots import downtime_cdf
+    assert downtime_cdf is original is raftlab.plots.downtime_cdf
+    assert "downtime_cdf" in dir(raftlab.plots)
+    with pytest.raises(AttributeError, match="no_such_plot"):
+        raftlab.plots.no_such_plot
