@@ -21,6 +21,7 @@ from matplotlib.patches import Patch
 
 from .analysis import (as_trace, check_window, disconnect_spans, index_window, message_fates,
                        node_count, partition_spans, role_spans, vote_answers)
+from .formatting import format_ms
 
 __all__ = ["OKABE_ITO", "ROLE_COLORS", "MESSAGE_COLORS", "VOTE_COLORS", "timeline",
            "message_diagram", "terms"]
@@ -244,7 +245,7 @@ def _default_title(trace: Any, what: str, start: float, end: float) -> str:
     n = node_count(trace)
     seed = trace.meta.get("seed")
     where = f"seed {seed}, " if seed is not None else ""
-    return f"{what}: {n} nodes, {where}{start:g}-{end:g} ms"
+    return f"{what}: {n} nodes, {where}{format_ms(start)}-{format_ms(end)} ms"
 
 
 # ------------------------------------------------------------------ message diagram

@@ -175,6 +175,13 @@ def test_timeline_readable_sizes_render(n):
     assert png_bytes(fig) > 10_000
 
 
+def test_default_titles_write_times_in_full():
+    c = leader_failure()
+    fig = timeline(c, start=1400.25, end=1_234_567.5)
+    assert fig.axes[0].get_title(loc="left") == "Timeline: 3 nodes, seed 1, 1400.25-1234567.5 ms"
+    assert message_diagram(c, end=1000).axes[0].get_title(loc="left").endswith(", 0-1000 ms")
+
+
 def test_timeline_on_given_axes_and_node_subset():
     import matplotlib.pyplot as plt
     c = leader_failure()
