@@ -54,12 +54,13 @@ class Election:
     """One candidacy: ``candidate`` asked for votes in ``term`` from ``start`` to ``end`` ms.
 
     ``granted`` / ``denied`` are the voters whose yes / no reached the candidate while it was
-    still a candidate in ``term`` (a RequestVoteReply delivered to it by ``end``); the
-    candidate's own vote is not among them, ``votes`` counts it. ``not_counted`` are voters
-    that said yes but whose yes the candidate never counted: the reply was dropped, was still
-    in flight at the end of the trace, or arrived after the candidacy had ended (e.g. after the
-    candidate had already won). ``leader`` is the first node that became leader in ``term``
-    (or None).
+    still in ``term`` (a RequestVoteReply delivered to it as a candidate, or as the leader it
+    became, before it moved to a later term or crashed); the candidate's own vote is not among
+    them, ``votes`` counts it. ``not_counted`` are voters that said yes but whose yes never
+    reached the candidate in that term: the reply was dropped, was still in flight at the end
+    of the trace, or arrived after the candidate had moved on (e.g. timed out into the next
+    term), so it could not count it. ``leader`` is the first node that became leader in
+    ``term`` (or None).
     ``outcome``: "won"; "lost" (another node won this term); "split" (a split vote: no leader in
     this term, other candidates competed for it, and a majority of nodes answered this one, so
     the votes were divided); "no majority" (no leader, and no split: too few answers arrived,
@@ -326,24 +327,29 @@ def elections(trace: Any) -> list[Election]:
                 continue
             seen.add((s.term, node))
             nxt = lane[k + 1] if k + 1 < len(lane) else None
-            out.append(_election(s, nxt, answers, leaders_of, candidates_of, n))
+            until = s.end   # the end of the node's time in this term (as candidate or leader)
+            for later in lane[k + 1:]:
+                if later.term != s.term or later.role == "crashed":
+                    break
+                until = later.end
+            out.append(_election(s, nxt, until, answers, leaders_of, candidates_of, n))
     for e in instant:
         if (e.term, e.node) not in seen:
             seen.add((e.term, e.node))
             s = Span(e.node, e.time, e.time, "candidate", e.term)
             won = e.node in leaders_of.get(e.term, ())
             out.append(_election(s, Span(e.node, e.time, e.time, "leader", e.term) if won
-                                 else None, answers, leaders_of, candidates_of, n))
+                                 else None, e.time, answers, leaders_of, candidates_of, n))
     out.sort(key=lambda e: (e.start, e.candidate))
     return out
 
 
-def _election(s: Span, nxt: Optional[Span], answers: dict, leaders_of: dict,
+def _election(s: Span, nxt: Optional[Span], until: float, answers: dict, leaders_of: dict,
               candidates_of: dict, n: int) -> Election:
     heard = answers.get((s.term, s.node), [])
-    # an answer counts if it reached the candidate while it was still a candidate
-    yes = {voter for voter, granted, t in heard if granted and t is not None and t <= s.end}
-    no = {voter for voter, granted, t in heard if not granted and t is not None and t <= s.end}
+    # an answer counts if it reached the candidate before it left the term (or crashed)
+    yes = {voter for voter, granted, t in heard if granted and t is not None and t <= until}
+    no = {voter for voter, granted, t in heard if not granted and t is not None and t <= until}
     lost = {voter for voter, granted, _ in heard if granted} - yes
     leaders = leaders_of.get(s.term, [])
     leader = leaders[0] if leaders else None

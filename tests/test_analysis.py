@@ -57,6 +57,14 @@ def answers_heard(trace):
     return heard
 
 
+def left_term(trace, node, term, after):
+    """When ``node`` left ``term`` after time ``after``: a later term, or a crash."""
+    for e in trace.of("state", "crash"):
+        if e.time > after and e.node == node and (e.kind == "crash" or e.term != term):
+            return e.time
+    return trace.end_time
+
+
 # ------------------------------------------------------------------ spans
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_role_spans_tile_each_node_from_zero_to_the_end(name):
@@ -116,8 +124,9 @@ def test_elections_match_the_trace(name):
         assert e.outcome in OUTCOMES
         assert e.leader == leaders.get(e.term)
         assert e.start <= e.end
+        until = left_term(c.trace, e.candidate, e.term, e.start)
         answers = [(voter, granted) for voter, granted, t in heard.get((e.term, e.candidate), [])
-                   if e.start <= t <= e.end]
+                   if e.start <= t <= until]
         assert list(e.granted) == sorted({voter for voter, granted in answers if granted})
         assert list(e.denied) == sorted({voter for voter, granted in answers if not granted})
         said_yes = {v.node for v in votes if (v.candidate, v.term, v.granted) ==
@@ -183,6 +192,25 @@ def test_lost_replies_in_a_hand_built_trace():
     assert [(a.vote.node, a.reply, a.fate, a.fate_time, a.received) for a in answers] == [
         (1, 3, "drop", 110, False), (2, 4, "drop", 111, False)]
     assert node_summary(t)[1].votes_granted == 1   # what node 1 answered, heard or not
+
+
+def test_a_late_yes_counts_while_the_candidate_is_still_in_its_term():
+    asked = [(100, "state", 0, 1, "candidate"),
+             (105, "vote", 1, 0, 1, True), (105, "send", 1, 0, "RequestVoteReply", 1, 3),
+             (106, "vote", 2, 0, 1, True), (106, "send", 2, 0, "RequestVoteReply", 1, 4)]
+    # the first yes makes node 0 leader; the second arrives after the win, in the same term
+    (won,) = elections(hand_built(3, asked + [
+        (110, "deliver", 1, 0, "RequestVoteReply", 1, 3), (110, "state", 0, 1, "leader"),
+        (115, "deliver", 2, 0, "RequestVoteReply", 1, 4)]))
+    assert (won.granted, won.not_counted, won.votes, won.outcome, won.end) == (
+        (1, 2), (), 3, "won", 110)
+    # both yes votes arrive after node 0 timed out into term 2: too late to count
+    first, _ = elections(hand_built(3, asked + [
+        (400, "state", 0, 2, "candidate"),
+        (450, "deliver", 1, 0, "RequestVoteReply", 1, 3),
+        (451, "deliver", 2, 0, "RequestVoteReply", 1, 4)]))
+    assert (first.granted, first.not_counted, first.votes, first.outcome) == (
+        (), (1, 2), 1, "no majority")
 
 
 def test_two_leaders_in_one_term_are_flagged():
