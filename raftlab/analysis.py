@@ -150,6 +150,7 @@ def _time(event: Any) -> float:
 def index_window(trace: Any, start: float, end: float) -> tuple[int, int]:
     """Indices ``[lo, hi)`` of the events with ``start <= time <= end`` (a binary search: the
     events are in time order), so that a loop over a window need not visit the whole trace."""
+    trace = as_trace(trace)
     return (bisect.bisect_left(trace, start, key=_time),
             bisect.bisect_right(trace, end, key=_time))
 

@@ -245,7 +245,7 @@ def test_vote_answers_link_every_vote_to_its_reply():
 def test_index_window_is_the_events_in_the_window():
     c = leader_failure()
     for start, end in ((0, 0), (0, 10**9), (1400.5, 2500), (2000, 2000), (10**8, 10**9)):
-        lo, hi = index_window(c.trace, start, end)
+        lo, hi = index_window(c if start else c.trace, start, end)
         assert c.trace[lo:hi] == c.trace.window(start, end)
 
 
