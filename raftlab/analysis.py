@@ -10,16 +10,22 @@ so a picture and a table never disagree::
 
 from __future__ import annotations
 
+import bisect
 import math
+from collections import Counter
 from dataclasses import astuple, dataclass, fields
-from typing import Any, Iterable, Optional, Sequence
+from operator import attrgetter
+from typing import Any, Iterable, NamedTuple, Optional, Sequence
 
-__all__ = ["Span", "Partition", "Election", "NodeSummary", "OUTCOMES", "as_trace", "check_window",
-           "node_count", "role_spans", "disconnect_spans", "partition_spans", "elections",
-           "node_summary", "table", "to_dataframe"]
+from .formatting import cell_text, text_table
+
+__all__ = ["Span", "Partition", "Election", "NodeSummary", "VoteAnswer", "OUTCOMES", "as_trace",
+           "check_window", "index_window", "node_count", "role_spans", "disconnect_spans",
+           "partition_spans", "message_fates", "vote_answers", "elections", "node_summary",
+           "table", "to_dataframe"]
 
 #: Outcomes of one candidacy (see ``Election``).
-OUTCOMES = ("won", "lost", "split", "no majority", "crashed", "running")
+OUTCOMES = ("won", "lost", "split", "no majority", "crashed", "running", "two leaders")
 
 
 @dataclass(frozen=True)
@@ -47,13 +53,21 @@ class Partition:
 class Election:
     """One candidacy: ``candidate`` asked for votes in ``term`` from ``start`` to ``end`` ms.
 
-    ``granted`` / ``denied`` are the voters that answered yes / no (the candidate's own vote is
-    not among them; ``votes`` counts it). ``leader`` is the node that won ``term`` (or None).
+    ``granted`` / ``denied`` are the voters whose yes / no reached the candidate while it was
+    still in ``term`` (a RequestVoteReply delivered to it as a candidate, or as the leader it
+    became, before it moved to a later term or crashed); the candidate's own vote is not among
+    them, ``votes`` counts it. ``not_counted`` are voters that said yes but whose yes never
+    reached the candidate in that term: the reply was dropped, was still in flight at the end
+    of the trace, or arrived after the candidate had moved on (e.g. timed out into the next
+    term), so it could not count it. ``leader`` is the first node that became leader in
+    ``term`` (or None).
     ``outcome``: "won"; "lost" (another node won this term); "split" (a split vote: no leader in
     this term, other candidates competed for it, and a majority of nodes answered this one, so
-    the votes were divided); "no majority" (no leader, and no split: too few nodes answered,
-    e.g. behind a partition, or they refused);
-    "crashed" (the candidate crashed first); "running" (still a candidate when the trace ends).
+    the votes were divided); "no majority" (no leader, and no split: too few answers arrived,
+    e.g. behind a partition or on a lossy network, or the voters refused);
+    "crashed" (the candidate crashed first); "running" (still a candidate when the trace ends);
+    "two leaders" (this candidate became leader of a term that another node also led: an
+    election-safety violation, shown on every winner of that term).
     """
 
     term: int
@@ -61,13 +75,14 @@ class Election:
     start: float
     end: float
     granted: tuple[int, ...]
+    not_counted: tuple[int, ...]
     denied: tuple[int, ...]
     outcome: str
     leader: Optional[int]
 
     @property
     def votes(self) -> int:
-        """Votes the candidate holds: its own plus every granted one."""
+        """Votes the candidate holds: its own plus every granted one that reached it."""
         return 1 + len(self.granted)
 
 
@@ -92,6 +107,20 @@ class NodeSummary:
     last_role: str
 
 
+class VoteAnswer(NamedTuple):
+    """A ``vote`` event and what became of the RequestVoteReply that carried it back."""
+
+    vote: Any                     #: the ``vote`` event: ``.node`` answered ``.candidate``
+    reply: Optional[int]          #: message id of the reply (None: no reply was sent)
+    fate: Optional[str]           #: "deliver" or "drop"; None if still in flight at the end
+    fate_time: Optional[float]    #: when the reply was delivered or dropped
+
+    @property
+    def received(self) -> bool:
+        """Whether the answer reached the candidate."""
+        return self.fate == "deliver"
+
+
 # ------------------------------------------------------------------ input helpers
 def as_trace(obj: Any) -> Any:
     """The trace of a ``Cluster``, or ``obj`` itself if it already is a trace."""
@@ -114,17 +143,31 @@ def check_window(trace: Any, start: Optional[float], end: Optional[float]) -> tu
     return float(lo), float(hi)
 
 
+def _time(event: Any) -> float:
+    return event.time
+
+
+def index_window(trace: Any, start: float, end: float) -> tuple[int, int]:
+    """Indices ``[lo, hi)`` of the events with ``start <= time <= end`` (a binary search: the
+    events are in time order), so that a loop over a window need not visit the whole trace."""
+    trace = as_trace(trace)
+    return (bisect.bisect_left(trace, start, key=_time),
+            bisect.bisect_right(trace, end, key=_time))
+
+
+_NODE_FIELDS = ("node", "src", "dst", "candidate")
+
+
 def node_count(trace: Any) -> int:
     """``trace.n``, or (for a trace without it) one more than the highest node id seen."""
     if trace.n:
         return trace.n
     top = -1
-    for raw in trace.raw:
-        kind = raw[1]
-        if kind in ("send", "deliver", "drop"):
-            top = max(top, raw[2], raw[3])
-        elif kind in ("state", "timeout", "vote", "crash", "restart", "disconnect", "connect"):
-            top = max(top, raw[2])
+    for event in trace:
+        for name in _NODE_FIELDS:
+            value = getattr(event, name, None)
+            if isinstance(value, int) and not isinstance(value, bool) and value > top:
+                top = value
     return top + 1
 
 
@@ -142,22 +185,19 @@ def role_spans(trace: Any) -> list[Span]:
         if cur is not None and t > cur[0]:
             out.append(Span(node, cur[0], t, cur[1], cur[2]))
 
-    for raw in trace.raw:
-        kind = raw[1]
-        if kind == "state":
-            t, _, node, term, role = raw
-            last_term[node] = term
-            cur = open_.get(node)
-            if cur is not None and cur[1] == role and cur[2] == term:
+    for e in trace.of("state", "crash", "restart"):
+        if e.kind == "state":
+            last_term[e.node] = e.term
+            cur = open_.get(e.node)
+            if cur is not None and cur[1] == e.role and cur[2] == e.term:
                 continue
-            close(node, t)
-            open_[node] = [t, role, term]
-        elif kind == "crash":
-            t, node = raw[0], raw[2]
-            close(node, t)
-            open_[node] = [t, "crashed", last_term.get(node, 0)]
-        elif kind == "restart":
-            close(raw[2], raw[0])
+            close(e.node, e.time)
+            open_[e.node] = [e.time, e.role, e.term]
+        elif e.kind == "crash":
+            close(e.node, e.time)
+            open_[e.node] = [e.time, "crashed", last_term.get(e.node, 0)]
+        else:  # restart
+            close(e.node, e.time)
     for node in sorted(open_):
         close(node, end_time)
     out.sort(key=lambda s: (s.start, s.node))
@@ -169,14 +209,13 @@ def disconnect_spans(trace: Any) -> list[tuple[int, float, float]]:
     trace = as_trace(trace)
     open_: dict[int, float] = {}
     out = []
-    for raw in trace.raw:
-        kind = raw[1]
-        if kind == "disconnect":
-            open_.setdefault(raw[2], raw[0])
-        elif kind in ("connect", "crash") and raw[2] in open_:
-            start = open_.pop(raw[2])
-            if raw[0] > start:
-                out.append((raw[2], start, raw[0]))
+    for e in trace.of("disconnect", "connect", "crash"):
+        if e.kind == "disconnect":
+            open_.setdefault(e.node, e.time)
+        elif e.node in open_:  # connect, or a crash (a restarted node is connected again)
+            start = open_.pop(e.node)
+            if e.time > start:
+                out.append((e.node, start, e.time))
     for node, start in sorted(open_.items()):
         if trace.end_time > start:
             out.append((node, start, trace.end_time))
@@ -189,17 +228,70 @@ def partition_spans(trace: Any) -> list[Partition]:
     trace = as_trace(trace)
     out = []
     current: Optional[tuple[float, tuple]] = None
-    for raw in trace.raw:
-        kind = raw[1]
-        if kind in ("partition", "heal"):
-            if current is not None:
-                out.append(Partition(current[0], raw[0], current[1]))
-                current = None
-            if kind == "partition":
-                current = (raw[0], tuple(tuple(g) for g in raw[2]))
+    for e in trace.of("partition", "heal"):
+        if current is not None:
+            out.append(Partition(current[0], e.time, current[1]))
+            current = None
+        if e.kind == "partition":
+            current = (e.time, tuple(tuple(g) for g in e.groups))
     if current is not None:
         out.append(Partition(current[0], trace.end_time, current[1]))
     return out
+
+
+# ------------------------------------------------------------------ votes
+def vote_answers(trace: Any, start: float = 0.0, end: float = math.inf) -> list[VoteAnswer]:
+    """Each ``vote`` event with ``start <= time <= end``, linked to the RequestVoteReply that
+    the voter sent back at the same instant and to that reply's fate (delivered to the
+    candidate, dropped, or still in flight when the trace ends)."""
+    trace = as_trace(trace)
+    votes = [v for v in trace.of("vote") if start <= v.time <= end]
+    replies: list[Optional[int]] = [None] * len(votes)
+    at: dict[float, list[int]] = {}            # instant -> positions of its votes in ``votes``
+    for k, v in enumerate(votes):
+        at.setdefault(v.time, []).append(k)
+    first = None
+    for t, positions in at.items():            # only the events of each vote's instant are read
+        lo, hi = index_window(trace, t, t)
+        first = lo if first is None else first
+        mine = iter(positions)
+        waiting: list[int] = []                # votes seen at this instant, reply not yet sent
+        for e in trace[lo:hi]:
+            if e.kind == "vote":
+                waiting.append(next(mine))
+            elif e.kind == "send" and e.msg == "RequestVoteReply":
+                for k in waiting:
+                    if (votes[k].node, votes[k].candidate) == (e.src, e.dst):
+                        replies[k] = e.id
+                        waiting.remove(k)
+                        break
+    fate = message_fates(trace, {rid for rid in replies if rid is not None}, first or 0)
+    out = []
+    for v, rid in zip(votes, replies):
+        kind, when = fate.get(rid, (None, None)) if rid is not None else (None, None)
+        out.append(VoteAnswer(v, rid, kind, when))
+    return out
+
+
+_CHUNK = 512   # events turned into named tuples at a time while looking ahead
+
+
+def message_fates(trace: Any, ids: Iterable[int], lo: int = 0) -> dict[int, tuple[str, float]]:
+    """Message id -> ``("deliver" | "drop", time)`` for the messages in ``ids``, looking at the
+    events from index ``lo`` on (e.g. the first send) and stopping once every one is found; a
+    message still in flight when the trace ends is left out."""
+    trace = as_trace(trace)
+    ids = set(ids)
+    fate: dict[int, tuple[str, float]] = {}
+    if not ids:
+        return fate
+    for a in range(lo, len(trace), _CHUNK):
+        for e in trace[a:a + _CHUNK]:
+            if (e.kind == "deliver" or e.kind == "drop") and e.id in ids and e.id not in fate:
+                fate[e.id] = (e.kind, e.time)
+                if len(fate) == len(ids):
+                    return fate
+    return fate
 
 
 # ------------------------------------------------------------------ elections
@@ -211,23 +303,23 @@ def elections(trace: Any) -> list[Election]:
     by_node: dict[int, list[Span]] = {}
     for s in spans:
         by_node.setdefault(s.node, []).append(s)
-    leader_of: dict[int, int] = {}
+    leaders_of: dict[int, list[int]] = {}   # term -> the nodes that led it, first one first
     candidates_of: dict[int, set[int]] = {}
     for s in spans:
         if s.role == "leader":
-            leader_of.setdefault(s.term, s.node)
+            led = leaders_of.setdefault(s.term, [])
+            if s.node not in led:
+                led.append(s.node)
         elif s.role == "candidate":
             candidates_of.setdefault(s.term, set()).add(s.node)
-    votes: dict[tuple[int, int], tuple[list[int], list[int]]] = {}
-    for raw in trace.raw:
-        if raw[1] == "vote":
-            _, _, voter, candidate, term, granted = raw
-            yes, no = votes.setdefault((term, candidate), ([], []))
-            (yes if granted else no).append(voter)
+    answers: dict[tuple[int, int], list[tuple[int, bool, Optional[float]]]] = {}
+    for a in vote_answers(trace):
+        v = a.vote
+        answers.setdefault((v.term, v.candidate), []).append(
+            (v.node, v.granted, a.fate_time if a.received else None))
     # A candidacy that starts and ends at one instant (a one-node cluster) has no span of its
     # own; its zero-length moment still counts as an election.
-    instant = [(raw[0], raw[2], raw[3]) for raw in trace.raw
-               if raw[1] == "state" and raw[4] == "candidate"]
+    instant = [e for e in trace.of("state") if e.role == "candidate"]
     out: list[Election] = []
     seen = set()
     for node, lane in by_node.items():
@@ -236,36 +328,46 @@ def elections(trace: Any) -> list[Election]:
                 continue
             seen.add((s.term, node))
             nxt = lane[k + 1] if k + 1 < len(lane) else None
-            out.append(_election(s, nxt, votes, leader_of, candidates_of, n))
-    for t, node, term in instant:
-        if (term, node) not in seen:
-            seen.add((term, node))
-            s = Span(node, t, t, "candidate", term)
-            out.append(_election(s, Span(node, t, t, "leader", term)
-                                 if leader_of.get(term) == node else None,
-                                 votes, leader_of, candidates_of, n))
+            until = s.end   # the end of the node's time in this term (as candidate or leader)
+            for later in lane[k + 1:]:
+                if later.term != s.term or later.role == "crashed":
+                    break
+                until = later.end
+            out.append(_election(s, nxt, until, answers, leaders_of, candidates_of, n))
+    for e in instant:
+        if (e.term, e.node) not in seen:
+            seen.add((e.term, e.node))
+            s = Span(e.node, e.time, e.time, "candidate", e.term)
+            won = e.node in leaders_of.get(e.term, ())
+            out.append(_election(s, Span(e.node, e.time, e.time, "leader", e.term) if won
+                                 else None, e.time, answers, leaders_of, candidates_of, n))
     out.sort(key=lambda e: (e.start, e.candidate))
     return out
 
 
-def _election(s: Span, nxt: Optional[Span], votes: dict, leader_of: dict,
+def _election(s: Span, nxt: Optional[Span], until: float, answers: dict, leaders_of: dict,
               candidates_of: dict, n: int) -> Election:
-    yes, no = votes.get((s.term, s.node), ([], []))
-    leader = leader_of.get(s.term)
+    heard = answers.get((s.term, s.node), [])
+    # an answer counts if it reached the candidate before it left the term (or crashed)
+    yes = {voter for voter, granted, t in heard if granted and t is not None and t <= until}
+    no = {voter for voter, granted, t in heard if not granted and t is not None and t <= until}
+    lost = {voter for voter, granted, _ in heard if granted} - yes
+    leaders = leaders_of.get(s.term, [])
+    leader = leaders[0] if leaders else None
     if nxt is not None and nxt.role == "leader" and nxt.term == s.term:
-        outcome = "won"
+        outcome = "two leaders" if len(leaders) > 1 else "won"
     elif leader is not None:
         outcome = "lost"
     elif nxt is not None and nxt.role == "crashed":
         outcome = "crashed"
     elif nxt is None:
         outcome = "running"
-    elif len(candidates_of.get(s.term, ())) > 1 and 2 * (1 + len(set(yes)) + len(set(no))) > n:
+    elif len(candidates_of.get(s.term, ())) > 1 and 2 * (1 + len(yes) + len(no)) > n:
         outcome = "split"
     else:
         outcome = "no majority"
-    return Election(s.term, s.node, s.start, s.end, tuple(sorted(set(yes))),
-                    tuple(sorted(set(no))), outcome, leader)
+    return Election(s.term, s.node, s.start, s.end, tuple(sorted(yes)), tuple(sorted(lost)),
+                    tuple(sorted(no)), outcome, leader)
 
 
 # ------------------------------------------------------------------ per-node summary
@@ -285,36 +387,22 @@ def node_summary(trace: Any) -> list[NodeSummary]:
     cut = [0.0] * n
     for node, start, end in disconnect_spans(trace):
         cut[node] += end - start
-    counts = {k: [0] * n for k in ("timeout", "yes", "no", "crash", "send", "deliver")}
-    for raw in trace.raw:
-        kind = raw[1]
-        if kind == "timeout" or kind == "crash":
-            counts[kind][raw[2]] += 1
-        elif kind == "vote":
-            counts["yes" if raw[5] else "no"][raw[2]] += 1
-        elif kind == "send":
-            counts["send"][raw[2]] += 1
-        elif kind == "deliver":
-            counts["deliver"][raw[3]] += 1
+    # messages are most of a trace: count them with map() over named events
+    sent = Counter(map(attrgetter("src"), trace.of("send")))
+    received = Counter(map(attrgetter("dst"), trace.of("deliver")))
+    timeouts = Counter(e.node for e in trace.of("timeout"))
+    crashes = Counter(e.node for e in trace.of("crash"))
+    votes = trace.of("vote")   # what each node answered (``Election`` has what arrived)
+    yes = Counter(e.node for e in votes if e.granted)
+    no = Counter(e.node for e in votes if not e.granted)
     return [NodeSummary(i, round(role_ms[i]["follower"], 3), round(role_ms[i]["candidate"], 3),
                         round(role_ms[i]["leader"], 3), round(role_ms[i]["crashed"], 3),
-                        round(cut[i], 3), counts["timeout"][i], tuple(led[i]), counts["yes"][i],
-                        counts["no"][i], counts["crash"][i], counts["send"][i],
-                        counts["deliver"][i], last[i][0], last[i][1])
+                        round(cut[i], 3), timeouts[i], tuple(led[i]), yes[i], no[i],
+                        crashes[i], sent[i], received[i], last[i][0], last[i][1])
             for i in range(n)]
 
 
 # ------------------------------------------------------------------ display
-def _cell(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    if isinstance(value, tuple):
-        return ",".join(str(v) for v in value) or "-"
-    if value is None:
-        return "-"
-    return str(value)
-
-
 def table(records: Sequence[Any], columns: Optional[Iterable[str]] = None) -> str:
     """A plain-text table of dataclass records (e.g. ``elections(trace)``), for printing."""
     if not records:
@@ -326,11 +414,7 @@ def table(records: Sequence[Any], columns: Optional[Iterable[str]] = None) -> st
         if unknown:
             raise ValueError(f"unknown column(s) {unknown}; columns are {names}")
         names = columns
-    rows = [[_cell(getattr(r, c)) for c in names] for r in records]
-    widths = [max(len(c), *(len(row[k]) for row in rows)) for k, c in enumerate(names)]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(names, widths))]
-    lines += ["  ".join(v.rjust(w) for v, w in zip(row, widths)) for row in rows]
-    return "\n".join(lines)
+    return text_table(names, [[cell_text(getattr(r, c)) for c in names] for r in records])
 
 
 def to_dataframe(records: Sequence[Any]) -> Any:

@@ -19,8 +19,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from .analysis import (as_trace, check_window, disconnect_spans, node_count, partition_spans,
-                       role_spans)
+from .analysis import (as_trace, check_window, disconnect_spans, index_window, message_fates,
+                       node_count, partition_spans, role_spans, vote_answers)
+from .formatting import format_ms
 
 __all__ = ["OKABE_ITO", "ROLE_COLORS", "MESSAGE_COLORS", "VOTE_COLORS", "timeline",
            "message_diagram", "terms"]
@@ -104,15 +105,6 @@ def _clip(a: float, b: float, start: float, end: float) -> Optional[tuple[float,
     return (lo, hi) if hi > lo or (hi == lo and a == b) else None
 
 
-def _reply_ends(raw: list[tuple]) -> dict[int, tuple[float, str]]:
-    """Message id -> (time, "deliver" | "drop") of its fate."""
-    fate: dict[int, tuple[float, str]] = {}
-    for r in raw:
-        if r[1] == "deliver" or r[1] == "drop":
-            fate.setdefault(r[6], (r[0], r[1]))
-    return fate
-
-
 # ------------------------------------------------------------------ timeline
 def timeline(trace: Any, *, start: Optional[float] = None, end: Optional[float] = None,
              ax: Any = None, nodes: Optional[Iterable[int]] = None,
@@ -183,36 +175,37 @@ def timeline(trace: Any, *, start: Optional[float] = None, end: Optional[float] 
                        gid=f"disconnected:{node}")
         info["disconnected"].append((node, c[0], c[1]))
 
-    raw = trace.raw
-    fate = _reply_ends(raw)
-    lo_i, hi_i = _index_window(raw, start, end)
+    # votes: an arrow from the voter to the candidate, ending where the reply was delivered
+    # or lost (at the vote itself if the reply is still in flight)
+    for a in vote_answers(trace, start, end):
+        v = a.vote
+        info["vote_arrows"].append((v.node, v.candidate, v.term, v.granted, v.time))
+        if v.node not in y or v.candidate not in y:
+            continue
+        t_end = v.time if a.fate_time is None else a.fate_time
+        ax.annotate("", xy=(t_end, y[v.candidate]), xytext=(v.time, y[v.node]), zorder=7,
+                    arrowprops=dict(arrowstyle="-|>", color=VOTE_COLORS[v.granted],
+                                    lw=1.3, ls="-" if v.granted else "--",
+                                    shrinkA=0, shrinkB=2, mutation_scale=9),
+                    gid=f"vote:{v.node}:{v.candidate}:{v.term}:{v.granted}")
+
+    # timeouts and heartbeat rounds: only the window's events are visited
+    lo_i, hi_i = index_window(trace, start, end)
     timeouts_x: list[float] = []
     timeouts_y: list[float] = []
     rounds: dict[int, list[float]] = {}
     last_round: dict[int, float] = {}
-    for k in range(lo_i, hi_i):
-        r = raw[k]
-        kind = r[1]
+    for e in trace[lo_i:hi_i]:
+        kind = e.kind
         if kind == "timeout":
-            if r[2] in y:
-                timeouts_x.append(r[0])
-                timeouts_y.append(y[r[2]])
-                info["timeouts"].append((r[2], r[3], r[0]))
-        elif kind == "vote":
-            t, _, voter, cand, term, granted = r
-            info["vote_arrows"].append((voter, cand, term, granted, t))
-            if voter not in y or cand not in y:
-                continue
-            t_end = _vote_reply_time(raw, k, voter, cand, fate, t)
-            ax.annotate("", xy=(t_end, y[cand]), xytext=(t, y[voter]), zorder=7,
-                        arrowprops=dict(arrowstyle="-|>", color=VOTE_COLORS[granted],
-                                        lw=1.3, ls="-" if granted else "--",
-                                        shrinkA=0, shrinkB=2, mutation_scale=9),
-                        gid=f"vote:{voter}:{cand}:{term}:{granted}")
-        elif kind == "send" and r[4] == "AppendEntries" and r[2] in y:
-            if last_round.get(r[2]) != _t_of(r):
-                last_round[r[2]] = r[0]
-                rounds.setdefault(r[2], []).append(r[0])
+            if e.node in y:
+                timeouts_x.append(e.time)
+                timeouts_y.append(y[e.node])
+                info["timeouts"].append((e.node, e.term, e.time))
+        elif kind == "send" and e.msg == "AppendEntries" and e.src in y:
+            if last_round.get(e.src) != e.time:
+                last_round[e.src] = e.time
+                rounds.setdefault(e.src, []).append(e.time)
     if timeouts_x:
         ax.scatter(timeouts_x, timeouts_y, marker="v", s=28, color="black", edgecolors="white",
                    linewidths=0.6, zorder=8, gid="timeouts")
@@ -248,35 +241,11 @@ def timeline(trace: Any, *, start: Optional[float] = None, end: Optional[float] 
     return fig
 
 
-def _t_of(r: tuple) -> float:
-    return r[0]
-
-
-def _index_window(raw: list[tuple], start: float, end: float) -> tuple[int, int]:
-    """Indices ``[lo, hi)`` of the events with ``start <= time <= end`` (events are in order)."""
-    import bisect
-    lo = bisect.bisect_left(raw, start, key=_t_of)
-    hi = bisect.bisect_right(raw, end, key=_t_of)
-    return lo, hi
-
-
-def _vote_reply_time(raw: list[tuple], k: int, voter: int, cand: int,
-                     fate: dict[int, tuple[float, str]], t: float) -> float:
-    """When the answer to a vote reached the candidate (or was lost); ``t`` if unknown."""
-    for j in range(k + 1, min(k + 6, len(raw))):
-        r = raw[j]
-        if r[0] != t:
-            break
-        if r[1] == "send" and r[2] == voter and r[3] == cand and r[4] == "RequestVoteReply":
-            return fate.get(r[6], (t, ""))[0]
-    return t
-
-
 def _default_title(trace: Any, what: str, start: float, end: float) -> str:
     n = node_count(trace)
     seed = trace.meta.get("seed")
     where = f"seed {seed}, " if seed is not None else ""
-    return f"{what}: {n} nodes, {where}{start:g}-{end:g} ms"
+    return f"{what}: {n} nodes, {where}{format_ms(start)}-{format_ms(end)} ms"
 
 
 # ------------------------------------------------------------------ message diagram
@@ -308,18 +277,16 @@ def message_diagram(trace: Any, *, start: Optional[float] = None, end: Optional[
             ax.plot(c, (y[s.node], y[s.node]), color=ROLE_COLORS[s.role], lw=4,
                     solid_capstyle="butt", zorder=1, alpha=0.45 if s.role == "follower" else 0.8)
 
-    raw = trace.raw
-    fate = _reply_ends(raw)
-    lo_i, hi_i = _index_window(raw, start, end)
+    lo_i, hi_i = index_window(trace, start, end)
+    sends = [e for e in trace[lo_i:hi_i]
+             if e.kind == "send" and (wanted is None or e.msg in wanted)]
+    fate = message_fates(trace, (e.id for e in sends), lo_i)
     drop_x: list[float] = []
     drop_y: list[float] = []
     counts: dict[str, int] = {}
-    for k in range(lo_i, hi_i):
-        r = raw[k]
-        if r[1] != "send" or (wanted is not None and r[4] not in wanted):
-            continue
-        t, _, src, dst, msg, term, mid = r
-        t_end, how = fate.get(mid, (None, "open"))
+    for e in sends:
+        t, src, dst, msg, mid = e.time, e.src, e.dst, e.msg, e.id
+        how, t_end = fate.get(mid, ("open", None))
         color = MESSAGE_COLORS.get(msg, OTHER_MESSAGE_COLOR)
         counts[msg] = counts.get(msg, 0) + 1
         if how == "deliver":
@@ -404,4 +371,15 @@ def terms(trace: Any, *, start: Optional[float] = None, end: Optional[float] = N
     fig.raftlab = info
     return fig
 
-from .experiment_plots import downtime_cdf  # noqa: E402,F401
+
+def __getattr__(name: str) -> Any:
+    # ``raftlab.plots.downtime_cdf`` is Figure 16's plot, which needs raftlab.experiments; it is
+    # imported on first use so that ``import raftlab.plots`` does not load the experiments.
+    if name == "downtime_cdf":
+        from .experiment_plots import downtime_cdf
+        return downtime_cdf
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), "downtime_cdf"])

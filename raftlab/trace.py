@@ -162,16 +162,6 @@ class Trace(Sequence):
             last = ev[0]
         return trace
 
-    def elections(self) -> list:
-        """Every candidacy, as ``raftlab.analysis.Election`` records."""
-        from .analysis import elections
-        return elections(self)
-
-    def summary(self) -> list:
-        """One ``raftlab.analysis.NodeSummary`` per node."""
-        from .analysis import node_summary
-        return node_summary(self)
-
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, (set, frozenset)):

@@ -67,7 +67,7 @@ def test_palette_is_okabe_ito_and_roles_are_distinct():
 def test_timeline_leader_bands_match_terms_with_a_leader(name):
     c = SCENARIOS[name]()
     fig = timeline(c.trace)
-    led = {(r[2], r[3]) for r in c.trace.raw if r[1] == "state" and r[4] == "leader"}
+    led = {(e.node, e.term) for e in c.trace.of("state") if e.role == "leader"}
     terms_with_leader = {term for _, term in led}
     bands = fig.raftlab["leader_bands"]
     assert len(bands) == len(terms_with_leader) == len(led)
@@ -80,16 +80,35 @@ def test_timeline_leader_bands_match_terms_with_a_leader(name):
 def test_timeline_has_an_arrow_for_every_vote(name):
     c = SCENARIOS[name]()
     fig = timeline(c)
-    votes = [r for r in c.trace.raw if r[1] == "vote"]
+    votes = c.trace.of("vote")
     assert len(fig.raftlab["vote_arrows"]) == len(votes)
     for granted in (True, False):
-        want = sorted(f"vote:{r[2]}:{r[3]}:{r[4]}:{granted}" for r in votes if r[5] is granted)
+        want = sorted(f"vote:{v.node}:{v.candidate}:{v.term}:{granted}" for v in votes
+                      if v.granted is granted)
         drawn = [g for g in gids(fig, "vote:") if g.endswith(f":{granted}")]
         assert sorted(drawn) == want
     styles = {a.arrow_patch.get_linestyle() for a in fig.axes[0].texts
               if (a.get_gid() or "").startswith("vote:") and a.get_gid().endswith("False")}
-    if any(not r[5] for r in votes):
+    if any(not v.granted for v in votes):
         assert styles and "solid" not in styles  # denied votes are dashed
+
+
+def test_vote_arrows_end_where_the_reply_was_delivered_or_lost():
+    c = unreliable()
+    events = list(c.trace)
+    fates = {e.id: e.time for e in events if e.kind in ("deliver", "drop")}
+    want = []
+    for k, e in enumerate(events):
+        if e.kind == "vote":
+            reply = events[k + 1]   # the voter's RequestVoteReply, sent at the same instant
+            assert (reply.kind, reply.msg, reply.src, reply.dst) == (
+                "send", "RequestVoteReply", e.node, e.candidate)
+            want.append((f"vote:{e.node}:{e.candidate}:{e.term}:{e.granted}", e.time,
+                         fates.get(reply.id, e.time)))
+    fig = timeline(c)
+    drawn = [(a.get_gid(), a.xyann[0], a.xy[0]) for a in fig.axes[0].texts
+             if (a.get_gid() or "").startswith("vote:")]
+    assert drawn == want
 
 
 def test_timeline_marks_timeouts_faults_and_partitions():
@@ -156,6 +175,13 @@ def test_timeline_readable_sizes_render(n):
     assert png_bytes(fig) > 10_000
 
 
+def test_default_titles_write_times_in_full():
+    c = leader_failure()
+    fig = timeline(c, start=1400.25, end=1_234_567.5)
+    assert fig.axes[0].get_title(loc="left") == "Timeline: 3 nodes, seed 1, 1400.25-1234567.5 ms"
+    assert message_diagram(c, end=1000).axes[0].get_title(loc="left").endswith(", 0-1000 ms")
+
+
 def test_timeline_on_given_axes_and_node_subset():
     import matplotlib.pyplot as plt
     c = leader_failure()
@@ -176,9 +202,9 @@ def test_message_diagram_draws_every_message_and_crosses_drops(name):
     start, end = 0, 2500
     fig = message_diagram(c, start=start, end=end)
     info = fig.raftlab
-    sends = {r[6] for r in c.trace.raw if r[1] == "send" and start <= r[0] <= end}
-    dropped = {r[6] for r in c.trace.raw if r[1] == "drop"} & sends
-    delivered = {r[6] for r in c.trace.raw if r[1] == "deliver"} & sends
+    sends = {e.id for e in c.trace.window(start, end) if e.kind == "send"}
+    dropped = {e.id for e in c.trace.of("drop")} & sends
+    delivered = {e.id for e in c.trace.of("deliver")} & sends
     assert {a[0] for a in info["arrows"]} == sends
     assert {d[0] for d in info["drops"]} == dropped
     assert {a[0] for a in info["arrows"] if not a[6]} >= delivered
@@ -194,7 +220,7 @@ def test_message_diagram_kinds_filter_and_colours():
     fig = message_diagram(c, start=0, end=800, kinds=["RequestVote"])
     msgs = {a[1] for a in fig.raftlab["arrows"]}
     assert msgs == {"RequestVote"}
-    n_rv = sum(1 for r in c.trace.raw if r[1] == "send" and r[4] == "RequestVote" and r[0] <= 800)
+    n_rv = sum(1 for e in c.trace.of("send") if e.msg == "RequestVote" and e.time <= 800)
     assert len(fig.raftlab["arrows"]) == n_rv
     colors = {matplotlib.colors.to_hex(a.arrow_patch.get_edgecolor()) for a in fig.axes[0].texts
               if (a.get_gid() or "").startswith("msg:")}
@@ -204,8 +230,8 @@ def test_message_diagram_kinds_filter_and_colours():
 def test_unreliable_network_drops_are_marked():
     c = unreliable()
     info = message_diagram(c).raftlab
-    lost = [r for r in c.trace.raw if r[1] == "drop" and r[7] == "lost"]
-    assert lost and len(info["drops"]) == len([r for r in c.trace.raw if r[1] == "drop"])
+    drops = c.trace.of("drop")
+    assert any(e.reason == "lost" for e in drops) and len(info["drops"]) == len(drops)
 
 
 # ------------------------------------------------------------------ terms
@@ -252,7 +278,23 @@ def test_core_imports_without_matplotlib():
     code = ("import sys; sys.modules['matplotlib'] = None\n"
             "import raftlab, raftlab.analysis\n"
             "c = raftlab.Cluster(3, seed=1); c.run_for(1000)\n"
-            "print(len(c.trace.elections()))")
+            "print(len(raftlab.analysis.elections(c)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert int(out.stdout) >= 1
+
+
+def test_plots_do_not_import_the_experiments():
+    code = "import raftlab.plots, sys; assert 'raftlab.experiments' not in sys.modules"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+
+
+def test_downtime_cdf_is_still_importable_from_plots():
+    import raftlab.plots
+    from raftlab.experiment_plots import downtime_cdf as original
+    from raftlab.plots import downtime_cdf
+    assert downtime_cdf is original is raftlab.plots.downtime_cdf
+    assert "downtime_cdf" in dir(raftlab.plots)
+    with pytest.raises(AttributeError, match="no_such_plot"):
+        raftlab.plots.no_such_plot
