@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import config
-from .config import _plain as plain_number  # TODO(merge): formatting.plain_number
+from .formatting import plain_number
 from .cluster import Cluster
 from .status import format_ms
 

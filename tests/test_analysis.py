@@ -165,7 +165,7 @@ def test_lossy_seven_nodes_win_exactly_with_a_majority_heard():
 def hand_built(n, events, end=1000):
     t = Trace(n, {"end": end})
     for ev in events:
-        t.record(*ev)
+        t.append(tuple(ev))
     return t
 
 
