@@ -15,9 +15,10 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from .formatting import format_ms
 from .safety import election_safety_violations
 
-__all__ = ["NodeStatus", "TraceDigest", "describe_event", "format_ms"]
+__all__ = ["NodeStatus", "TraceDigest", "describe_event"]
 
 
 @dataclass(frozen=True)
@@ -115,13 +116,6 @@ class TraceDigest:
         """Live nodes whose last state event says leader (more than one is possible for a
         moment: an old leader cut off from the cluster has not yet heard of the new term)."""
         return [i for i in range(self.n) if self.alive[i] and self.role[i] == "leader"]
-
-
-def format_ms(t: float) -> str:
-    """A virtual time for people: ``1025.483`` stays as is, ``1000.0`` reads ``1000``
-    (times are whole microseconds, so three decimals are exact)."""
-    text = f"{t:.3f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
 
 
 def describe_event(raw: tuple) -> str:

@@ -26,8 +26,9 @@ from matplotlib.figure import Figure
 
 from .cluster import Cluster
 from .plots import PARTITION_COLOR, ROLE_COLORS, VOTE_COLORS, timeline
-from .recording import Recorder, plain_number as _num
-from .status import TraceDigest, describe_event, format_ms
+from .formatting import format_ms, plain_number as _num
+from .recording import Recorder
+from .status import TraceDigest, describe_event
 
 __all__ = ["ClusterLab", "parse_groups", "STEPS", "SPEEDS"]
 

@@ -18,7 +18,8 @@ pytest.importorskip("matplotlib")
 
 from raftlab import Cluster, RaftNode, Trace, check_election_safety  # noqa: E402
 from raftlab.recording import Recorder  # noqa: E402
-from raftlab.status import TraceDigest, describe_event, format_ms  # noqa: E402
+from raftlab.formatting import format_ms  # noqa: E402
+from raftlab.status import TraceDigest, describe_event  # noqa: E402
 from raftlab.widgets import SPEEDS, ClusterLab, parse_groups  # noqa: E402
 
 
