@@ -16,10 +16,9 @@ import pytest
 pytest.importorskip("ipywidgets")
 pytest.importorskip("matplotlib")
 
-from raftlab import Cluster, RaftNode, Trace, check_election_safety  # noqa: E402
+from raftlab import Cluster, RaftNode, check_election_safety  # noqa: E402
 from raftlab.recording import Recorder  # noqa: E402
 from raftlab.formatting import format_ms  # noqa: E402
-from raftlab.status import TraceDigest, describe_event  # noqa: E402
 from raftlab.widgets import SPEEDS, ClusterLab, parse_groups  # noqa: E402
 
 
@@ -256,30 +255,6 @@ def test_status_table_comes_from_the_trace():
             assert f"<td style='padding:0 6px'>{r.since_heartbeat:.0f} ms</td>" in lab.status.value
 
 
-def test_digest_update_is_incremental_and_matches_a_fresh_one():
-    c = Cluster(5, seed=7, reliable=False)
-    d = TraceDigest(c.trace)
-    for step in range(20):
-        c.run_for(250)
-        if step == 5:
-            c.crash(c.leader() or 0)
-        d.update()
-    fresh = TraceDigest(c.trace).update()
-    assert d.rows(c.now) == fresh.rows(c.now)
-    assert list(d.recent) == list(fresh.recent)
-    assert all(not (e[1] in ("send", "deliver", "drop") and e[4].startswith("AppendEntries"))
-               for e in d.recent)
-
-
-def test_safety_warning_appears_when_the_checker_finds_a_violation():
-    trace = Trace(3)
-    trace.record(0, "state", 0, 1, "leader")
-    d = TraceDigest(trace).update()
-    assert d.violations == []
-    trace.record(5, "state", 1, 1, "leader")
-    assert d.update().violations == ["t=5 ms: term 1 has two leaders, node 0 and node 1"]
-
-
 class Forgetful(RaftNode):
     """A planted bug: never persists its hard state, so a restart forgets the term."""
 
@@ -299,27 +274,6 @@ def test_panel_shows_a_visible_warning_on_a_safety_violation():
     # the script names the planted node class, and replays the same (unsafe) trace
     assert "from test_widgets import Forgetful" in lab.script() or \
         "import Forgetful" in lab.script()
-
-
-def test_describe_event_reads_every_kind():
-    c = Cluster(3, seed=1, reliable=False)
-    c.run_for(2000)
-    c.partition([0], [1, 2])
-    c.heal()
-    c.set_latency((1, 2))
-    c.crash(0)
-    c.restart(0)
-    c.run_for(500)
-    c.one("x", 3)
-    kinds = set()
-    for e in c.trace.raw:
-        line = describe_event(e)
-        assert line.split()[1] == "ms" and float(line.split()[0]) == e[0]
-        kinds.add(e[1])
-    assert kinds >= {"state", "timeout", "vote", "send", "deliver", "drop", "crash", "restart",
-                     "connect", "partition", "heal", "start", "apply", "config"}
-    assert describe_event((12.5, "vote", 1, 2, 3, False)) == \
-        "      12.5 ms  node 1 refused its vote to node 2 in term 3"
 
 
 # ---------------------------------------------------------------- record and replay
