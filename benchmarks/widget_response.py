@@ -33,7 +33,7 @@ def actions(lab: ClusterLab) -> dict[str, Callable[[], None]]:
         return go
 
     def partition() -> None:
-        if lab.cluster.network.groups is None:
+        if lab.cluster.groups is None:
             lab.groups.value = "0 1 | 2 3 4"
             lab.button("partition").click()
         else:
@@ -68,14 +68,14 @@ def main(argv: list[str] | None = None) -> int:
     cluster.run_for(60_000)
     lab = ClusterLab(cluster, display=False)
     draw_times: list[float] = []
-    draw = lab._draw_timeline
+    draw = lab.draw_timeline
 
     def timed_draw() -> None:
         t0 = time.perf_counter()
         draw()
         draw_times.append(time.perf_counter() - t0)
 
-    lab._draw_timeline = timed_draw  # type: ignore[method-assign]
+    lab.draw_timeline = timed_draw  # type: ignore[method-assign]
     print(f"ClusterLab on Cluster(5, seed=3) after 60 s of virtual time "
           f"({len(cluster.trace)} events); {args.reps} clicks per action")
     print(f"{'action':24} {'median ms':>9} {'worst ms':>9} {'timeline':>9}")

@@ -19,10 +19,14 @@ def format_ms(t: float) -> str:
     return "0" if text == "-0" else text
 
 
-def plain_number(x: Any) -> Any:
-    """``300.0`` -> ``300`` so generated code reads like a person wrote it (same value);
-    anything else is returned unchanged."""
-    return int(x) if isinstance(x, float) and x.is_integer() else x
+def plain_number(value: Any) -> Any:
+    """``300.0`` -> ``300`` and lists -> tuples, so generated code reads as a person would
+    write it (the same value: ``plain_number(x) == x`` for numbers)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(plain_number(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def cell_text(value: Any) -> str:

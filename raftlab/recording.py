@@ -15,9 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import config
-from .formatting import plain_number
 from .cluster import Cluster
-from .status import format_ms
+from .formatting import format_ms, plain_number
 
 __all__ = ["Recorder", "constructor_call", "is_fresh"]
 

@@ -1,8 +1,9 @@
 """A running summary of a cluster, folded from its trace: who is up, role, term, vote, heartbeat.
 
-``TraceDigest`` reads ``trace.raw`` incrementally (only the events added since the last
-``update``), so a panel that redraws after every action stays fast on a long trace. Nothing
-here looks inside the nodes::
+``TraceDigest`` reads ``trace.raw`` incrementally: ``update`` folds only the events added since
+the last call, and so does its election-safety monitor, so a panel that redraws after every
+action reads each event a bounded number of times however long the session. Nothing here looks
+inside the nodes::
 
     digest = TraceDigest(cluster.trace)
     for row in digest.update().rows(now=cluster.now):
@@ -15,9 +16,10 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from .safety import election_safety_violations
+from .formatting import format_ms
+from .safety import SafetyMonitor
 
-__all__ = ["NodeStatus", "TraceDigest", "describe_event", "format_ms"]
+__all__ = ["NodeStatus", "TraceDigest", "describe_event"]
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,12 @@ class TraceDigest:
     """Folds a trace's events into per-node status; call ``update()`` after the trace grows.
 
     ``recent`` keeps the last ``last`` events, leaving out AppendEntries traffic (heartbeats)
-    unless ``heartbeats`` is true; ``violations`` is the election-safety checker's verdict."""
+    unless ``heartbeats`` is true, and timer bookkeeping (``timer`` events: set, cancel, fire)
+    unless ``timers`` is true; an election timer that fires is still shown, as its ``timeout``
+    event. ``violations`` is the election-safety checker's verdict (``SafetyMonitor``)."""
 
-    def __init__(self, trace: Any, last: int = 12, heartbeats: bool = False) -> None:
+    def __init__(self, trace: Any, last: int = 12, heartbeats: bool = False,
+                 timers: bool = False) -> None:
         if isinstance(last, bool) or not isinstance(last, int) or last < 1:
             raise ValueError(f"last must be an int >= 1 (how many recent events to keep), "
                              f"got {last!r}")
@@ -55,12 +60,13 @@ class TraceDigest:
         self.last_heartbeat: list[Optional[float]] = [None] * self.n
         self._votes: dict[tuple[int, int], int] = {}   # (voter, term) -> candidate
         self.heartbeats = heartbeats
+        self.timers = timers
         self.recent: deque[tuple] = deque(maxlen=last)
-        self.violations: list[str] = []
+        self._safety = SafetyMonitor(trace)
+        self.violations: list[str] = self._safety.violations
 
     def update(self) -> "TraceDigest":
-        """Fold the events recorded since the last call; re-run the safety check if a state
-        or vote event arrived (the only kinds it reads)."""
+        """Fold the events recorded since the last call, and check just those for safety."""
         raw = self.trace.raw
         end = len(raw)
         if end == self._pos:
@@ -68,7 +74,7 @@ class TraceDigest:
         role, term, alive, hb, votes = self.role, self.term, self.alive, self.last_heartbeat, \
             self._votes
         keep = self.recent.append
-        check = False
+        timers = self.timers
         for i in range(self._pos, end):
             ev = raw[i]
             kind = ev[1]
@@ -76,6 +82,10 @@ class TraceDigest:
                 if ev[4] == "AppendEntries" and kind == "deliver":
                     hb[ev[3]] = ev[0]
                 if self.heartbeats or not ev[4].startswith("AppendEntries"):
+                    keep(ev)
+                continue
+            if kind == "timer":
+                if timers:
                     keep(ev)
                 continue
             keep(ev)
@@ -86,16 +96,13 @@ class TraceDigest:
                 alive[node] = True
                 if ev[4] == "candidate":
                     votes[(node, ev[3])] = node
-                check = True
             elif kind == "vote":
                 if ev[5]:
                     votes.setdefault((ev[2], ev[4]), ev[3])
-                check = True
             elif kind == "crash":
                 alive[ev[2]] = False
         self._pos = end
-        if check:
-            self.violations = election_safety_violations(self.trace)
+        self.violations = self._safety.update()
         return self
 
     def voted_for(self, node: int) -> Optional[int]:
@@ -115,13 +122,6 @@ class TraceDigest:
         """Live nodes whose last state event says leader (more than one is possible for a
         moment: an old leader cut off from the cluster has not yet heard of the new term)."""
         return [i for i in range(self.n) if self.alive[i] and self.role[i] == "leader"]
-
-
-def format_ms(t: float) -> str:
-    """A virtual time for people: ``1025.483`` stays as is, ``1000.0`` reads ``1000``
-    (times are whole microseconds, so three decimals are exact)."""
-    text = f"{t:.3f}".rstrip("0").rstrip(".")
-    return "0" if text == "-0" else text
 
 
 def describe_event(raw: tuple) -> str:
@@ -148,6 +148,15 @@ def describe_event(raw: tuple) -> str:
         text = f"node {f[0]} applied {f[2]!r} at index {f[1]}"
     elif kind == "config":
         text = f"set {f[0]} = {f[1]!r}"
+    elif kind == "timer":
+        if f[2] == "set":
+            text = f"node {f[0]} set its {f[1]} timer (due {format_ms(f[3])} ms)"
+        elif f[2] == "fire":
+            text = f"node {f[0]}'s {f[1]} timer fired"
+        else:
+            text = f"node {f[0]} cancelled its {f[1]} timer"
+    elif kind == "note":
+        text = f"node {f[0]}: {f[1]}"
     else:
         text = f"{kind} {f}"
     return f"{format_ms(time):>10} ms  {text}"

@@ -54,3 +54,10 @@ def test_text_table_right_aligns_columns():
                                  "  12  no majority"]
     assert text_table(["a", "bb"], []) == "a  bb"
 
+
+def test_plain_number_keeps_the_value_and_drops_a_needless_point():
+    assert repr(plain_number(300.0)) == "300" and plain_number(300.0) == 300.0
+    assert repr(plain_number(2.5)) == "2.5"
+    assert plain_number([150.0, 300]) == (150, 300)
+    assert repr(plain_number((1.0, (2.0, 3.5)))) == "(1, (2, 3.5))"
+    assert plain_number(True) is True and plain_number("x") == "x"

@@ -1,0 +1,361 @@
+"""What the ClusterLab panel does, without any widget: actions, their recording, and the state
+the panel shows. ``raftlab.widgets.ClusterLab`` is a thin view over a ``LabController``; the
+controller also works on its own, headless (tests, scripts, another front end)::
+
+    lab = LabController(Cluster(5, seed=3))
+    lab.step(1000)
+    lab.crash_or_restart(lab.state().header.leader)
+    lab.partition("0 1 | 2 3 4")
+    print(lab.script())
+
+Every action calls the public ``Cluster`` API and records the call with its virtual time, so
+``script()`` replays the session on a fresh cluster with the same trace. A bad value raises a
+``ValueError`` whose message is what the panel shows, and then nothing has changed and nothing
+was recorded. Settings are read only through the cluster's public accessors (``config``,
+``network_config``, ``groups``, ``connected``, ``is_alive``). Reading the state after an action
+costs time in proportion to the events that action added (plus, for the timeline window, the
+events of that window), not to the whole trace.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from .cluster import Cluster
+from .config import SETTINGS, NetworkConfig, RaftConfig
+from .formatting import format_ms, plain_number
+from .recording import Recorder
+from .status import TraceDigest, describe_event
+
+__all__ = ["LabController", "Outcome", "LabState", "Header", "NodeRow", "TimelineWindow",
+           "parse_groups", "check_ms_range", "MAX_VOTES"]
+
+#: The most vote arrows the timeline view draws; a busier window is narrowed to fit.
+MAX_VOTES = 30
+
+
+def parse_groups(text: str, n: int) -> list[list[int]]:
+    """``"0 1 | 2 3 4"`` -> ``[[0, 1], [2, 3, 4]]`` (commas or spaces inside a group).
+
+    A ValueError names the problem: an empty group, a token that is not a node id, a node id
+    outside ``0..n-1`` or a node in two groups."""
+    if not text.strip():
+        raise ValueError("partition groups are empty: write groups like '0 1 | 2 3 4' "
+                         f"(node ids 0..{n - 1}, groups separated by '|')")
+    groups: list[list[int]] = []
+    seen: set[int] = set()
+    for k, part in enumerate(text.split("|")):
+        tokens = part.replace(",", " ").split()
+        if not tokens:
+            raise ValueError(f"partition group {k + 1} of {text!r} is empty; every group needs "
+                             f"at least one node id (0..{n - 1})")
+        group = []
+        for tok in tokens:
+            try:
+                node = int(tok)
+            except ValueError:
+                raise ValueError(f"{tok!r} in {text!r} is not a node id; node ids are "
+                                 f"0..{n - 1}") from None
+            if not 0 <= node < n:
+                raise ValueError(f"node {node} in {text!r} does not exist; node ids are "
+                                 f"0..{n - 1}")
+            if node in seen:
+                raise ValueError(f"node {node} appears twice in {text!r}; a node belongs to "
+                                 f"one group")
+            seen.add(node)
+            group.append(node)
+        groups.append(group)
+    return groups
+
+
+def _ms(what: str, value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
+        raise ValueError(f"{what} must be a number of ms, got {value!r}")
+    return plain_number(value)
+
+
+def check_ms_range(what: str, lo: Any, hi: Any, minimum: float) -> tuple[Any, Any]:
+    """``(lo, hi)`` as plain numbers if ``minimum <= lo <= hi``, else a ValueError saying
+    which bound is wrong (the panel shows it as is)."""
+    lo, hi = _ms(f"{what} lo", lo), _ms(f"{what} hi", hi)
+    if lo < minimum:
+        raise ValueError(f"{what} lo = {lo} ms is too small; it must be >= {minimum} ms")
+    if lo > hi:
+        raise ValueError(f"{what} lo = {lo} ms is above hi = {hi} ms; need lo <= hi")
+    return lo, hi
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action did: the ``Cluster`` calls it made, as recorded (``"c.crash(2)"``), and
+    a note for the person at the panel (empty when there is nothing to add)."""
+
+    calls: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Header:
+    """The panel's title line: which cluster, the virtual time, the leader and its term
+    (``leader`` is ``cluster.leader()``: the connected leader in the highest term, or None)."""
+
+    n: int
+    seed: int
+    now: float
+    leader: Optional[int]
+    leader_term: Optional[int]
+
+
+@dataclass(frozen=True)
+class NodeRow:
+    """One node as the panel shows it: its status from the trace (``raftlab.status``) and
+    whether its links are up. ``role`` is "follower", "candidate", "leader" or "down"."""
+
+    node: int
+    role: str
+    term: int
+    voted_for: Optional[int]
+    since_heartbeat: Optional[float]
+    connected: bool
+
+    @property
+    def power_action(self) -> str:
+        """What ``crash_or_restart`` does to this node now: "crash" or "restart"."""
+        return "restart" if self.role == "down" else "crash"
+
+    @property
+    def link_action(self) -> str:
+        """What ``disconnect_or_connect`` does now: "disconnect" or "connect"."""
+        return "connect" if self.role != "down" and not self.connected else "disconnect"
+
+    @property
+    def link_enabled(self) -> bool:
+        """A crashed node has no links to cut or restore (``restart`` connects it)."""
+        return self.role != "down"
+
+
+@dataclass(frozen=True)
+class LabState:
+    """Everything the panel shows but the timeline: header, one row per node, the recent
+    events as text (heartbeats and timer bookkeeping left out), the safety checker's
+    violations and every setting's current value (``raftlab.config.SETTINGS`` order)."""
+
+    header: Header
+    rows: tuple[NodeRow, ...]
+    recent: tuple[str, ...]
+    violations: tuple[str, ...]
+    settings: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TimelineWindow:
+    """The span the timeline view draws, ``start`` to ``end`` ms, and its title; ``narrowed``
+    if it is shorter than the panel's window because that held over ``MAX_VOTES`` votes."""
+
+    start: float
+    end: float
+    narrowed: bool
+    title: str
+
+
+class LabController:
+    """Drives ``cluster`` the way the panel does, and records every call.
+
+    ``window`` is the span of the timeline (ms of virtual time, ending now). ``cluster`` is the
+    cluster driven (a new one after ``reset``); ``recorder`` and ``digest`` are its ``Recorder``
+    and ``TraceDigest``; ``notice`` is a warning to show about the cluster taken over (empty
+    if it was fresh)."""
+
+    def __init__(self, cluster: Cluster, *, window: float = 3000) -> None:
+        if not isinstance(cluster, Cluster):
+            raise ValueError(f"the lab needs a raftlab Cluster, got {type(cluster).__name__}")
+        if isinstance(window, bool) or not isinstance(window, (int, float)) or \
+                not 10 <= window <= 600_000:
+            raise ValueError(f"window must be a number of ms in 10..600000, got {window!r}")
+        self.window = window
+        self.attach(cluster)
+
+    # ------------------------------------------------------------ the cluster
+    @property
+    def cluster(self) -> Cluster:
+        return self._cluster
+
+    def attach(self, cluster: Cluster) -> None:
+        """Drive ``cluster`` from now on, with a fresh recording and digest."""
+        self._cluster = cluster
+        self.recorder = Recorder(cluster)
+        self.digest = TraceDigest(cluster.trace)
+        self._mark = self._position()
+        self._outside = False
+        self.notice = ("" if self.recorder.fresh else
+                       "This cluster was already used before the panel took it over: "
+                       "lab.script() can only replay what happens from now on.")
+
+    def _position(self) -> tuple[int, float]:
+        return len(self._cluster.trace), self._cluster.now
+
+    def script(self) -> str:
+        """Python code that replays this session (since the last reset) on a fresh cluster."""
+        text = self.recorder.script()
+        if self._outside:
+            text = ("# NOTE: the cluster was also driven outside the panel during this session; "
+                    "those calls are not in this script.\n" + text)
+        return text
+
+    # ------------------------------------------------------------ how an action runs
+    def _act(self, body: Callable[[], list[str]], note: str = "") -> Outcome:
+        """Run ``body`` (which checks its values, then makes its calls with ``_call``).
+        Anything that moved the cluster since the last action came from outside the panel."""
+        if self._position() != self._mark:
+            self._outside = True
+        try:
+            calls = body()
+        finally:
+            self._mark = self._position()
+        return Outcome(tuple(calls), note)
+
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> str:
+        """``cluster.method(*args, **kwargs)``, recorded if it succeeded, or if it failed
+        after changing the cluster (a check that fails while time runs: the replay fails the
+        same way). A call rejected up front changes nothing and is not recorded."""
+        c = self._cluster
+        t, before = c.now, self._position()
+        try:
+            getattr(c, method)(*args, **kwargs)
+        except Exception:
+            if self._position() != before:
+                self.recorder.call(t, method, *args, **kwargs)
+            raise
+        return self.recorder.call(t, method, *args, **kwargs)
+
+    # ------------------------------------------------------------ actions
+    def step(self, ms: float) -> Outcome:
+        """Run ``ms`` of virtual time."""
+        return self._act(lambda: [self._call("run_for", ms)])
+
+    def crash_or_restart(self, i: int) -> Outcome:
+        """Crash node ``i`` if it is running, else restart it."""
+        return self._act(lambda: [self._call("crash" if self._cluster.is_alive(i)
+                                             else "restart", i)])
+
+    def disconnect_or_connect(self, i: int) -> Outcome:
+        """Cut node ``i``'s links if they are up, else restore them (not on a crashed node)."""
+        def body() -> list[str]:
+            c = self._cluster
+            if not c.is_alive(i):
+                raise ValueError(f"node {i} is crashed: restart it first (restart connects it)")
+            return [self._call("disconnect" if c.connected[i] else "connect", i)]
+        return self._act(body)
+
+    def partition(self, text: str) -> Outcome:
+        """Split the network into the groups written in ``text`` (``"0 1 | 2 3 4"``)."""
+        if not isinstance(text, str):
+            raise ValueError(f"partition groups must be text like '0 1 | 2 3 4', got {text!r}")
+        return self._act(lambda: [self._call("partition",
+                                             *parse_groups(text, self._cluster.n))])
+
+    def heal(self) -> Outcome:
+        """End the partition and reconnect every live node."""
+        return self._act(lambda: [self._call("heal")])
+
+    def set_reliable(self, flag: bool) -> Outcome:
+        """Switch labrpc's unreliable model off (True) or on (False)."""
+        return self._act(lambda: [self._call("set_reliable", flag)])
+
+    def set_long_reordering(self, flag: bool) -> Outcome:
+        """Hold 2/3 of replies back 200-2199 ms (True), or not."""
+        return self._act(lambda: [self._call("set_long_reordering", flag)])
+
+    def set_latency(self, lo: float, hi: float) -> Outcome:
+        """One-way delay of delivered messages, ``lo`` to ``hi`` ms (0 <= lo <= hi)."""
+        def body() -> list[str]:
+            return [self._call("set_latency", check_ms_range("latency", lo, hi, 0))]
+        return self._act(body)
+
+    def set_timing(self, lo: float, hi: float, heartbeat: float) -> Outcome:
+        """Election timeout ``lo`` to ``hi`` ms (1 <= lo <= hi) and heartbeat interval (> 0 ms),
+        for timers set from now on."""
+        def body() -> list[str]:
+            timeout = check_ms_range("election timeout", lo, hi, 1)
+            hb = _ms("heartbeat interval", heartbeat)
+            if not hb > 0:
+                raise ValueError(f"heartbeat interval {hb} ms must be > 0 ms")
+            return [self._call("set_timing", election_timeout=timeout, heartbeat_interval=hb)]
+        return self._act(body)
+
+    def split_vote(self) -> Outcome:
+        """Line the election timers up: a zero-width timeout range (its current low end), then
+        every live node restarted at this instant, so all timers start together and expire
+        together, and every node votes for itself, round after round."""
+        c = self._cluster
+        lo = plain_number(c.config.election_timeout[0])
+
+        def body() -> list[str]:
+            live = [i for i in range(c.n) if c.is_alive(i)]
+            if len(live) < 2:
+                raise ValueError("split vote needs at least 2 live nodes; restart some first")
+            calls = [self._call("set_timing", election_timeout=(lo, lo))]
+            return calls + [self._call("restart", i) for i in live]
+        return self._act(body, note=(
+            f"Split vote preset: the election timeout is now exactly {lo} ms and every live "
+            "node was restarted now, so all timers fire together and every node votes for "
+            "itself, round after round. Widen the range ('set timing') to end it."))
+
+    def reset(self, seed: int) -> Outcome:
+        """A fresh cluster like this one (same size and constructor arguments) with ``seed``;
+        the recording starts again."""
+        old = self._cluster
+        new = Cluster(old.n, seed=seed, **old.constructor_args())
+        self.attach(new)
+        return Outcome((), f"Reset: a fresh cluster with seed {seed}; the recording starts "
+                           "again.")
+
+    # ------------------------------------------------------------ what the panel shows
+    def settings(self) -> dict[str, Any]:
+        """Every setting's current value (``raftlab.config.SETTINGS``), as plain numbers."""
+        c = self._cluster
+        source = {RaftConfig: c.config, NetworkConfig: c.network_config}
+        return {name: plain_number(getattr(source[cls], name)) for name, cls in SETTINGS.items()}
+
+    def state(self) -> LabState:
+        """The header, node rows, recent events, violations and settings, as of now."""
+        c = self._cluster
+        d = self.digest.update()
+        now = c.now
+        leader = c.leader()
+        header = Header(c.n, c.seed, now, leader,
+                        None if leader is None else c.get_state(leader)[0])
+        connected = c.connected
+        rows = tuple(NodeRow(r.node, r.role, r.term, r.voted_for, r.since_heartbeat,
+                             connected[r.node]) for r in d.rows(now))
+        return LabState(header, rows, tuple(describe_event(e) for e in d.recent),
+                        tuple(d.violations), self.settings())
+
+    def timeline_window(self) -> TimelineWindow:
+        """The last ``window`` ms, narrowed when it holds more than ``MAX_VOTES`` votes (each
+        is an arrow; a storm of them would make a redraw slow). Reads only that window's
+        events, newest first."""
+        c = self._cluster
+        end = max(c.now, 1)
+        start = max(0.0, end - self.window)
+        raw = c.trace.raw
+        votes = 0
+        last_kept = start
+        for k in range(len(raw) - 1, -1, -1):
+            ev = raw[k]
+            if ev[0] < start:
+                break
+            if ev[1] == "vote":
+                votes += 1
+                if votes == MAX_VOTES:
+                    last_kept = ev[0]
+                elif votes > MAX_VOTES:
+                    if last_kept <= start:
+                        break
+                    span = end - last_kept
+                    return TimelineWindow(last_kept, end, True,
+                                          f"last {format_ms(span)} ms (narrowed: over "
+                                          f"{MAX_VOTES} votes in {format_ms(self.window)} ms)")
+        return TimelineWindow(start, end, False, f"last {format_ms(end - start)} ms")

@@ -1,0 +1,30 @@
+"""Trace reads, counted: for tests that a long session does not rescan the whole trace."""
+
+from __future__ import annotations
+
+from raftlab import Trace
+
+
+class CountingList(list):
+    """A list that counts the items read from it (by index, slice or iteration)."""
+
+    reads = 0
+
+    def __getitem__(self, i):
+        got = super().__getitem__(i)
+        CountingList.reads += len(got) if isinstance(i, slice) else 1
+        return got
+
+    def __iter__(self):
+        for item in super().__iter__():
+            CountingList.reads += 1
+            yield item
+
+
+class CountingTrace(Trace):
+    """A Trace whose events are kept in a CountingList, so every read of an event is counted,
+    whichever way it is read (``raw``, ``of``, iteration, indexing)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._events = CountingList()

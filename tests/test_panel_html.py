@@ -1,0 +1,91 @@
+"""The panel's HTML, as pure functions of data: what each piece says, and that text is escaped."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+pytest.importorskip("matplotlib")  # the colours come from raftlab.plots
+
+from raftlab import panel_html  # noqa: E402
+from raftlab.lab_control import Header, NodeRow  # noqa: E402
+from raftlab.plots import ROLE_COLORS  # noqa: E402
+
+
+def text_of(markup: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", markup))
+
+
+def row(node=0, role="follower", term=2, voted_for=None, since=None, connected=True):
+    return NodeRow(node, role, term, voted_for, since, connected)
+
+
+def test_header_names_the_cluster_time_and_leader():
+    h = panel_html.header(Header(5, 3, 1025.5, 2, 4))
+    assert "class='raftlab-header'" in h
+    assert text_of(h) == "raftlab · Cluster(5, seed=3) · t = 1025.5 ms · leader: node 2 (term 4)"
+    assert text_of(panel_html.header(Header(3, 0, 1000.0, None, None))).endswith(
+        "t = 1000 ms · no leader")
+
+
+def test_node_label_in_the_role_colour():
+    leader = panel_html.node_label(row(1, "leader", 3))
+    assert text_of(leader) == "node 1 · leader · term 3"
+    assert f"background:{ROLE_COLORS['leader']}" in leader and "color:white" in leader
+    assert text_of(panel_html.node_label(row(2, "follower", 3, connected=False))) == \
+        "node 2 · follower · term 3 · cut off"
+    down = panel_html.node_label(row(4, "down", 3, connected=False))
+    assert text_of(down) == "node 4 · down" and ROLE_COLORS["crashed"] in down
+
+
+def test_status_table_has_one_row_per_node():
+    rows = [row(0, "leader", 3, voted_for=0, since=None),
+            row(1, "follower", 3, voted_for=0, since=42.4),
+            row(2, "follower", 3, voted_for=None, since=None, connected=False),
+            row(3, "down", 2, voted_for=1, since=7.0, connected=False)]
+    table = panel_html.status_table(rows)
+    assert table.startswith("<table class='raftlab-status'>")
+    cells = [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r)
+             for r in re.findall(r"<tr>(.*?)</tr>", table)]
+    assert cells == [
+        ["node", "role", "term", "voted for", "since heartbeat", "link"],
+        ["0", "leader", "3", "0", "—", "up"],
+        ["1", "follower", "3", "0", "42 ms", "up"],
+        ["2", "follower", "3", "—", "—", "cut off"],
+        ["3", "down", "2", "1", "—", "—"],
+    ]
+
+
+def test_events_are_escaped_lines():
+    out = panel_html.events(["  10 ms  node 1: <b>hi</b> & bye", "  20 ms  crash node 2"])
+    assert "&lt;b&gt;hi&lt;/b&gt; &amp; bye" in out and "<b>hi</b>" not in out
+    assert text_of(out).endswith("node 1: <b>hi</b> & bye\n  20 ms  crash node 2")
+    assert "(heartbeats hidden)" in out
+
+
+def test_safety_banner_only_when_there_are_violations():
+    assert panel_html.safety_banner([]) == "" and panel_html.safety_banner(()) == ""
+    many = [f"t={k} ms: node {k}'s term went down" for k in range(7)]
+    banner = panel_html.safety_banner(many)
+    assert "class='raftlab-violation'" in banner and "SAFETY VIOLATION</b> (7)" in banner
+    assert banner.count("<li>") == panel_html.MAX_VIOLATIONS_SHOWN
+    assert "node 0&#x27;s term went down" in banner
+
+
+def test_message_levels():
+    assert panel_html.message("") == ""
+    err = panel_html.message("lo = 5 > hi = <3>", "error")
+    assert "raftlab-message raftlab-error" in err and "color:#b00020" in err
+    assert text_of(err) == "lo = 5 > hi = <3>" and "<3>" not in err
+    assert "raftlab-warning" in panel_html.message("careful", "warning")
+    with pytest.raises(ValueError, match="message level must be one of info, warning, error"):
+        panel_html.message("x", "loud")
+
+
+def test_legend_names_every_mark_of_the_timeline():
+    text = text_of(panel_html.legend())
+    for item in ("follower", "candidate", "leader", "crashed", "disconnected", "partitioned",
+                 "election timeout", "vote granted", "vote denied", "AppendEntries round"):
+        assert item in text
