@@ -340,17 +340,17 @@ class LabController:
         c = self._cluster
         end = max(c.now, 1)
         start = max(0.0, end - self.window)
-        raw = c.trace.raw
+        trace = c.trace
         votes = 0
         last_kept = start
-        for k in range(len(raw) - 1, -1, -1):
-            ev = raw[k]
-            if ev[0] < start:
+        for k in range(len(trace) - 1, -1, -1):
+            e = trace[k]
+            if e.time < start:
                 break
-            if ev[1] == "vote":
+            if e.kind == "vote":
                 votes += 1
                 if votes == MAX_VOTES:
-                    last_kept = ev[0]
+                    last_kept = e.time
                 elif votes > MAX_VOTES:
                     if last_kept <= start:
                         break

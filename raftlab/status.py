@@ -1,6 +1,6 @@
 """A running summary of a cluster, folded from its trace: who is up, role, term, vote, heartbeat.
 
-``TraceDigest`` reads ``trace.raw`` incrementally: ``update`` folds only the events added since
+``TraceDigest`` reads the trace incrementally: ``update`` folds only the events added since
 the last call, and so does its election-safety monitor, so a panel that redraws after every
 action reads each event a bounded number of times however long the session. Nothing here looks
 inside the nodes::
@@ -18,6 +18,7 @@ from typing import Any, Optional
 
 from .formatting import format_ms
 from .safety import SafetyMonitor
+from .trace import as_event
 
 __all__ = ["NodeStatus", "TraceDigest", "describe_event"]
 
@@ -61,46 +62,42 @@ class TraceDigest:
         self._votes: dict[tuple[int, int], int] = {}   # (voter, term) -> candidate
         self.heartbeats = heartbeats
         self.timers = timers
-        self.recent: deque[tuple] = deque(maxlen=last)
+        self.recent: deque[Any] = deque(maxlen=last)  # named events
         self._safety = SafetyMonitor(trace)
         self.violations: list[str] = self._safety.violations
 
     def update(self) -> "TraceDigest":
         """Fold the events recorded since the last call, and check just those for safety."""
-        raw = self.trace.raw
-        end = len(raw)
+        end = len(self.trace)
         if end == self._pos:
             return self
         role, term, alive, hb, votes = self.role, self.term, self.alive, self.last_heartbeat, \
             self._votes
         keep = self.recent.append
-        timers = self.timers
-        for i in range(self._pos, end):
-            ev = raw[i]
-            kind = ev[1]
+        for e in self.trace[self._pos:end]:
+            kind = e.kind
             if kind == "deliver" or kind == "send" or kind == "drop":
-                if ev[4] == "AppendEntries" and kind == "deliver":
-                    hb[ev[3]] = ev[0]
-                if self.heartbeats or not ev[4].startswith("AppendEntries"):
-                    keep(ev)
+                if kind == "deliver" and e.msg == "AppendEntries":
+                    hb[e.dst] = e.time
+                if self.heartbeats or not e.msg.startswith("AppendEntries"):
+                    keep(e)
                 continue
             if kind == "timer":
-                if timers:
-                    keep(ev)
+                if self.timers:
+                    keep(e)
                 continue
-            keep(ev)
+            keep(e)
             if kind == "state":
-                node = ev[2]
-                term[node] = ev[3]
-                role[node] = ev[4]
-                alive[node] = True
-                if ev[4] == "candidate":
-                    votes[(node, ev[3])] = node
+                term[e.node] = e.term
+                role[e.node] = e.role
+                alive[e.node] = True
+                if e.role == "candidate":
+                    votes[(e.node, e.term)] = e.node
             elif kind == "vote":
-                if ev[5]:
-                    votes.setdefault((ev[2], ev[4]), ev[3])
+                if e.granted:
+                    votes.setdefault((e.node, e.term), e.candidate)
             elif kind == "crash":
-                alive[ev[2]] = False
+                alive[e.node] = False
         self._pos = end
         self.violations = self._safety.update()
         return self
@@ -124,39 +121,41 @@ class TraceDigest:
         return [i for i in range(self.n) if self.alive[i] and self.role[i] == "leader"]
 
 
-def describe_event(raw: tuple) -> str:
-    """One line of text for a raw trace event ``(time, kind, *fields)``."""
-    time, kind, *f = raw
+def describe_event(e: Any) -> str:
+    """One line of text for a trace event (named, as ``trace[i]`` gives it, or a plain
+    ``(time, kind, *fields)`` tuple)."""
+    e = as_event(e)
+    kind = e.kind
     if kind == "state":
-        text = f"node {f[0]} is {f[2]} in term {f[1]}"
+        text = f"node {e.node} is {e.role} in term {e.term}"
     elif kind == "timeout":
-        text = f"node {f[0]}'s election timer fired (term {f[1]})"
+        text = f"node {e.node}'s election timer fired (term {e.term})"
     elif kind == "vote":
-        text = (f"node {f[0]} {'granted' if f[3] else 'refused'} its vote to node {f[1]} "
-                f"in term {f[2]}")
+        text = (f"node {e.node} {'granted' if e.granted else 'refused'} its vote to node "
+                f"{e.candidate} in term {e.term}")
     elif kind in ("send", "deliver"):
-        text = f"{kind} {f[2]} {f[0]}→{f[1]} (term {f[3]})"
+        text = f"{kind} {e.msg} {e.src}→{e.dst} (term {e.term})"
     elif kind == "drop":
-        text = f"drop {f[2]} {f[0]}→{f[1]} (term {f[3]}, {f[5]})"
+        text = f"drop {e.msg} {e.src}→{e.dst} (term {e.term}, {e.reason})"
     elif kind in ("crash", "restart", "disconnect", "connect"):
-        text = f"{kind} node {f[0]}"
+        text = f"{kind} node {e.node}"
     elif kind in ("partition", "heal"):
-        text = f"{kind} " + " | ".join(" ".join(map(str, g)) for g in f[0])
+        text = f"{kind} " + " | ".join(" ".join(map(str, g)) for g in e.groups)
     elif kind == "start":
-        text = f"node {f[0]} accepted {f[3]!r} at index {f[1]} (term {f[2]})"
+        text = f"node {e.node} accepted {e.command!r} at index {e.index} (term {e.term})"
     elif kind == "apply":
-        text = f"node {f[0]} applied {f[2]!r} at index {f[1]}"
+        text = f"node {e.node} applied {e.command!r} at index {e.index}"
     elif kind == "config":
-        text = f"set {f[0]} = {f[1]!r}"
+        text = f"set {e.setting} = {e.value!r}"
     elif kind == "timer":
-        if f[2] == "set":
-            text = f"node {f[0]} set its {f[1]} timer (due {format_ms(f[3])} ms)"
-        elif f[2] == "fire":
-            text = f"node {f[0]}'s {f[1]} timer fired"
+        if e.action == "set":
+            text = f"node {e.node} set its {e.name} timer (due {format_ms(e.due)} ms)"
+        elif e.action == "fire":
+            text = f"node {e.node}'s {e.name} timer fired"
         else:
-            text = f"node {f[0]} cancelled its {f[1]} timer"
+            text = f"node {e.node} cancelled its {e.name} timer"
     elif kind == "note":
-        text = f"node {f[0]}: {f[1]}"
+        text = f"node {e.node}: {e.text}"
     else:
-        text = f"{kind} {f}"
-    return f"{format_ms(time):>10} ms  {text}"
+        text = f"{kind} {tuple(e[2:])}"
+    return f"{format_ms(e.time):>10} ms  {text}"

@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence, Union, overload
 
 from .protocol import ROLES
 
-__all__ = ["Trace", "Event", "KINDS", "ROLES"]
+__all__ = ["Trace", "Event", "KINDS", "ROLES", "as_event"]
 
 #: Field names of each event kind, in order (after ``time`` and ``kind``).
 KINDS: dict[str, tuple[str, ...]] = {
@@ -49,6 +49,17 @@ _TIMER_ACTIONS = ("set", "cancel", "fire")
 
 def _make(raw: tuple) -> Event:
     return _TYPES[raw[1]]._make(raw)
+
+
+def as_event(raw: tuple) -> Event:
+    """The named event (``.time``, ``.kind``, one attribute per field) for a plain tuple
+    ``(time, kind, *fields)``; an event already named is returned as it is."""
+    if hasattr(raw, "_fields"):
+        return raw
+    if len(raw) < 2 or raw[1] not in KINDS:
+        raise ValueError(f"not a trace event: {raw!r:.80}; expected (time, kind, *fields) "
+                         f"with kind one of {', '.join(KINDS)}")
+    return _make(raw)
 
 
 class Trace(Sequence):

@@ -28,3 +28,4 @@ class CountingTrace(Trace):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._events = CountingList()
+        self.append = self._events.append

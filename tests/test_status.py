@@ -48,7 +48,7 @@ def test_digest_reads_each_event_a_bounded_number_of_times():
     CountingList.reads = 0
     updates = 0
     for k, ev in enumerate(events):
-        trace.record(*ev)
+        trace.append(tuple(ev))
         if k % 10 == 0:  # an action every 10 events: hundreds of updates
             d.update()
             updates += 1
@@ -63,13 +63,13 @@ def test_digest_reads_each_event_a_bounded_number_of_times():
 
 def test_safety_violation_found_by_a_later_update():
     trace = Trace(3)
-    trace.record(0, "state", 0, 1, "leader")
+    trace.append((0, "state", 0, 1, "leader"))
     d = TraceDigest(trace).update()
     assert d.violations == []
-    trace.record(5, "state", 1, 1, "leader")
+    trace.append((5, "state", 1, 1, "leader"))
     assert d.update().violations == ["t=5 ms: term 1 has two leaders, node 0 and node 1"]
-    trace.record(6, "vote", 2, 0, 1, True)
-    trace.record(7, "vote", 2, 1, 1, True)
+    trace.append((6, "vote", 2, 0, 1, True))
+    trace.append((7, "vote", 2, 1, 1, True))
     assert d.update().violations[1:] == [
         "t=7 ms: node 2 voted twice in term 1, for node 0 and for node 1"]
 
@@ -84,7 +84,7 @@ def test_describe_event_reads_every_kind():
     c.restart(0)
     c.run_for(500)
     c.one("x", 3)
-    c.trace.record(c.now, "note", 1, "hello")
+    c.trace.append((c.now, "note", 1, "hello"))
     kinds = set()
     for e in c.trace.raw:
         line = describe_event(e)
