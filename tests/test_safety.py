@@ -114,7 +114,8 @@ def _trace(*events, n=3) -> Trace:
      "node 2 voted twice in term 4, for node 0 and for node 1"),
 ])
 def test_checker_reports_each_kind_of_violation(events, problem) -> None:
-    assert election_safety_violations(_trace(*events)) == [f"t={events[-1][0]} ms: {problem}"]
+    trace = _trace(*events)
+    assert election_safety_violations(trace) == [f"t={trace[-1].time} ms: {problem}"]
 
 
 @pytest.mark.parametrize("events", [
