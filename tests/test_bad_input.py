@@ -81,14 +81,17 @@ def test_failed_setting_changes_nothing() -> None:
     with pytest.raises(ValueError):
         c.partition([0, 1], [1])
     assert (c.config.election_timeout, c.config.heartbeat_interval, len(c.trace)) == before
-    assert c.network.groups is None
+    assert c.groups is None
 
 
 def test_connect_and_disconnect_on_a_crashed_node_have_no_effect_and_restart_connects() -> None:
     c = fresh()
     c.crash(0)
+    crashed_at = len(c.trace)
     c.connect(0)
+    assert c.connected[0] is False
     c.disconnect(0)
     assert c.connected[0] is False
+    assert c.trace.of("connect", "disconnect", start=crashed_at) == []
     c.restart(0)
     assert c.connected[0] is True and c.is_alive(0)

@@ -270,10 +270,21 @@ def test_start_on_a_follower_is_refused() -> None:
     assert node.start("x") == (-1, 4, False) and node.log[1:] == []
 
 
-def test_illegal_transitions_fail_loudly() -> None:
+def test_votes_that_arrive_after_a_candidate_stepped_down_do_not_make_it_leader() -> None:
+    node, env = make_node(me=0, n=5)
+    node.on_timer("election")                                   # candidate in term 1
+    calls = env.take_calls()
+    node.handle_reply(calls[0][0], calls[0][1], RequestVoteReply(1, True))
+    assert node.handle_request(2, AppendEntries(1, 2, 0, 0, (), 0)).success
+    assert node.role == "follower" and node.leader_id == 2     # a leader of term 1 exists
+    for dst, req in calls[1:]:
+        node.handle_reply(dst, req, RequestVoteReply(1, True))  # a majority, but too late
+    assert node.get_state() == (1, False) and env.take_calls() == []
+    assert "heartbeat" not in env.timers
+
+
+def test_a_second_leader_in_the_same_term_fails_loudly() -> None:
     node, env = make_node(me=0)
-    with pytest.raises(RuntimeError, match=r"invalid transition \[follower -> leader\]"):
-        node._become_leader()
     elect(node, env)
     with pytest.raises(RuntimeError, match="two leaders in term 1"):
         node.handle_request(2, AppendEntries(1, 2, 0, 0, (), 0))

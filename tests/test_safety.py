@@ -4,28 +4,40 @@ from __future__ import annotations
 
 import pytest
 
-from raftlab import Cluster, RaftNode, SafetyViolation, Trace, check_election_safety
-from raftlab.node import CANDIDATE
-from raftlab.safety import election_safety_violations
+from raftlab import (Cluster, Persister, RaftNode, RequestVote, SafetyViolation, Trace,
+                     check_election_safety)
+from raftlab.persister import decode_state, encode_state
+from raftlab.safety import SafetyMonitor, election_safety_violations
 
 
 class DoubleVoter(RaftNode):
     """A planted bug: grants a vote to any up-to-date candidate, even after voting in the term."""
 
-    def _handle_request_vote(self, msg):
-        if self.role != CANDIDATE:
+    def handle_request(self, src, msg):
+        if isinstance(msg, RequestVote) and self.role != "candidate":
             self.voted_for = None
-        return super()._handle_request_vote(msg)
+        return super().handle_request(src, msg)
+
+
+class _VoteDroppingPersister:
+    """Saves the node's hard state without its vote."""
+
+    def __init__(self, persister: Persister) -> None:
+        self.persister = persister
+
+    def save(self, state: bytes) -> None:
+        term, _, log = decode_state(state)
+        self.persister.save(encode_state(term, None, log))
+
+    def read(self) -> bytes:
+        return self.persister.read()
 
 
 class Amnesiac(RaftNode):
     """A planted bug: never persists its vote, so a restart forgets it."""
 
-    def _persist(self) -> None:
-        saved = self.voted_for
-        self.voted_for = None
-        super()._persist()
-        self.voted_for = saved
+    def __init__(self, me, n, persister, env, config, rng) -> None:
+        super().__init__(me, n, _VoteDroppingPersister(persister), env, config, rng)
 
 
 def _split_vote_cluster(seed: int, node_class) -> Cluster:
@@ -102,7 +114,8 @@ def _trace(*events, n=3) -> Trace:
      "node 2 voted twice in term 4, for node 0 and for node 1"),
 ])
 def test_checker_reports_each_kind_of_violation(events, problem) -> None:
-    assert election_safety_violations(_trace(*events)) == [f"t={events[-1][0]} ms: {problem}"]
+    trace = _trace(*events)
+    assert election_safety_violations(trace) == [f"t={trace[-1].time} ms: {problem}"]
 
 
 @pytest.mark.parametrize("events", [
@@ -112,3 +125,16 @@ def test_checker_reports_each_kind_of_violation(events, problem) -> None:
 ])
 def test_checker_accepts_safe_histories(events) -> None:
     assert election_safety_violations(_trace(*events)) == []
+
+
+def test_monitor_checks_new_events_against_everything_seen_before() -> None:
+    trace = _trace((1, "vote", 2, 0, 4, True), (1, "state", 0, 4, "leader"))
+    monitor = SafetyMonitor(trace)
+    assert monitor.update() == []
+    trace.append((2, "vote", 2, 1, 4, True))          # the second vote comes after an update
+    trace.append((3, "state", 1, 4, "leader"))
+    expected = ["t=2 ms: node 2 voted twice in term 4, for node 0 and for node 1",
+                "t=3 ms: term 4 has two leaders, node 0 and node 1"]
+    assert monitor.update() == expected
+    assert monitor.update() == expected, "each event is checked once, each problem told once"
+    assert election_safety_violations(trace) == expected
