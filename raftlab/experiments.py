@@ -25,7 +25,7 @@ from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 from .cluster import MAX_NODES, MAX_RUN, Cluster
 from .sim import derive_seed
-from .validation import check_int, check_range
+from .validation import check_bool, check_int, check_number, check_range, check_seed
 
 __all__ = ["DowntimeResult", "DowntimeTrial", "election_downtime", "downtime_trial",
            "split_vote_rate", "split_vote_probability", "split_vote_trial", "figure16",
@@ -96,8 +96,7 @@ class DowntimeResult:
 
     def percentile(self, q: float) -> float:
         """The ``q``-th percentile (0..100), linear between order statistics (numpy's default)."""
-        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 <= q <= 100:
-            raise ValueError(f"percentile q must be a number in [0, 100], got {q!r}")
+        check_number("percentile q", q, 0, 100)
         xs = sorted(self.times)
         pos = (len(xs) - 1) * q / 100
         i = math.floor(pos)
@@ -130,23 +129,12 @@ class DowntimeTrial(NamedTuple):
 
 
 # ---------------------------------------------------------------------- validation
-def _num(name: str, value: Any, lo: float = 0.0, hi: float = math.inf,
-         open_lo: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or value < lo or (open_lo and value == lo) or value > hi:
-        lo_s = f"> {lo:g}" if open_lo else f">= {lo:g}"
-        hi_s = "" if hi == math.inf else f" and <= {hi:g}"
-        raise ValueError(f"{name} must be a finite number of ms {lo_s}{hi_s}, got {value!r}")
-    return float(value)
-
-
-def _pair(name: str, value: Any, positive_lo: bool = False) -> tuple[float, float]:
+def _pair(name: str, value: Any, positive_lo: bool = False,
+          distinct: bool = False) -> tuple[float, float]:
     """A (lo, hi) range of ms; a single number means (x, x)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = (value, value)
-    lo, hi = check_range(name, value)
-    if positive_lo and lo <= 0:
-        raise ValueError(f"{name} lower bound must be > 0 ms, got {value!r}")
+    lo, hi = check_range(name, value, 0, open_minimum=positive_lo, distinct=distinct)
     return float(lo), float(hi)
 
 
@@ -328,13 +316,12 @@ def _downtime_params(n: Any, election_timeout: Any, trials: Any, seed: Any, late
                      cap: Any, persist_delay: Any, logs_differ: Any) -> dict:
     check_int("n", n, 3, MAX_NODES)
     check_int("trials", trials, 1)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an int, got {seed!r}")
+    check_seed(seed)
     return {"n": n, "election_timeout": _pair("election_timeout", election_timeout, True),
             "latency": _pair("latency", latency),
             "persist_delay": _pair("persist_delay", persist_delay),
-            "cap": _num("cap", cap, 0, MAX_RUN, open_lo=True),
-            "logs_differ": bool(logs_differ)}
+            "cap": check_number("cap", cap, 0, MAX_RUN, open_lo=True, unit="ms"),
+            "logs_differ": check_bool("logs_differ", logs_differ)}
 
 
 def election_downtime(n: int = 5, election_timeout: tuple[float, float] = (150, 300),
@@ -380,6 +367,7 @@ def election_downtime(n: int = 5, election_timeout: tuple[float, float] = (150, 
     """
     params = _downtime_params(n, election_timeout, trials, seed, latency, cap, persist_delay,
                               logs_differ)
+    check_bool("progress", progress)
     _check_executor(executor)
     (times,) = _run([_Job(_downtime_chunk, seed, trials, params)], executor, progress,
                     f"downtime {range_label(params['election_timeout'])}")
@@ -404,6 +392,7 @@ def figure16(trials: int = 1000, seed: int = 0, cap: float = 10_000,
     """
     ranges = list(dict.fromkeys(FIGURE16_TOP + FIGURE16_BOTTOM))
     base = _downtime_params(n, ranges[0], trials, seed, latency, cap, persist_delay, logs_differ)
+    check_bool("progress", progress)
     _check_executor(executor)
     jobs = [_Job(_downtime_chunk, seed, trials, dict(base, election_timeout=tuple(map(float, r))))
             for r in ranges]
@@ -422,9 +411,7 @@ def split_vote_probability(n: int, alive: int, l: float) -> float:  # noqa: E741
     """
     check_int("n", n, 1, MAX_NODES)
     check_int("alive", alive, n // 2 + 1, n)
-    if isinstance(l, bool) or not isinstance(l, (int, float)) or not math.isfinite(l) or l < 0:
-        raise ValueError(f"l (latency / timeout range) must be a finite number >= 0, got {l!r}")
-    p = min(float(l), 1.0)
+    p = min(check_number("l (latency / timeout range)", l, 0), 1.0)
     c = alive - n // 2 + 1
     return min(1.0, sum(math.comb(alive, k) * p ** k * (1 - p) ** (alive - k)
                         for k in range(c - 1, alive + 1)))
@@ -447,13 +434,10 @@ def split_vote_rate(n: int = 5, alive: int = 4,
     check_int("n", n, 1, MAX_NODES)
     check_int("alive", alive, n // 2 + 1, n)
     check_int("trials", trials, 1)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an int, got {seed!r}")
-    lo, hi = _pair("election_timeout", election_timeout, True)
-    if hi <= lo:
-        raise ValueError(f"election_timeout must have lo < hi (a range to draw from), "
-                         f"got {election_timeout!r}")
-    lat = _num("latency", latency)
+    check_seed(seed)
+    lo, hi = _pair("election_timeout", election_timeout, positive_lo=True, distinct=True)
+    lat = check_number("latency", latency, 0, unit="ms")
+    check_bool("progress", progress)
     _check_executor(executor)
     params = {"n": n, "alive": alive, "election_timeout": (lo, hi), "latency": lat}
     (splits,) = _run([_Job(_split_chunk, seed, trials, params)], executor, progress,

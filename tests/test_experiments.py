@@ -150,7 +150,8 @@ def test_result_statistics():
     assert r.percentile(87.5) == pytest.approx(7.0)
     assert [row["censored"] for row in r.rows()] == [False, False, False, False, True]
     for q in (-1, 100.5, "50", None, math.nan):
-        with pytest.raises(ValueError, match="q must be a number in"):
+        with pytest.raises(ValueError, match=r"percentile q must be a finite number >= 0 and "
+                                             r"<= 100, got"):
             r.percentile(q)
 
 
@@ -162,11 +163,16 @@ def test_result_statistics():
     (dict(latency=(-1, 2)), "latency lower bound"),
     (dict(cap=0), "cap must be"),
     (dict(seed=1.5), "seed must be an int"),
+    (dict(logs_differ="no"), "logs_differ must be True or False, got 'no'"),
+    (dict(progress="no"), "progress must be True or False, got 'no'"),
     (dict(executor="pool"), "executor must be a concurrent.futures.Executor"),
 ])
 def test_bad_downtime_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         election_downtime(**{"trials": 5, "progress": False, **kwargs})
+    if "election_timeout" not in kwargs:  # figure16 takes the same arguments but the ranges
+        with pytest.raises(ValueError, match=match):
+            figure16(**{"trials": 5, "progress": False, **kwargs})
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -175,6 +181,8 @@ def test_bad_downtime_arguments(kwargs, match):
     (dict(election_timeout=(100, 100)), "lo < hi"),
     (dict(latency=-3), "latency must be"),
     (dict(trials=-1), "trials must be"),
+    (dict(seed="1"), "seed must be an int, got '1'"),
+    (dict(progress=None), "progress must be True or False"),
 ])
 def test_bad_split_vote_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -253,8 +261,12 @@ def test_cli_figure16_writes_png_and_csv():
 
 
 @pytest.mark.parametrize("args,message", [
-    (["figure16", "--trials", "0"], "--trials: must be an int >= 1, got 0"),
-    (["figure16", "--cap", "-5"], "--cap: must be a number of ms"),
+    (["figure16", "--trials", "0"], "--trials: trials must be an int >= 1, got 0"),
+    (["figure16", "--trials", "x"], "--trials: trials must be an int >= 1, got 'x'"),
+    (["figure16", "--cap", "-5"], "--cap: cap must be a finite number of ms > 0 and <= 86400000"),
+    (["figure16", "--cap", "nan"], "--cap: cap must be a finite number of ms > 0"),
+    (["figure16", "--seed", "1.5"], "--seed: seed must be an int, got '1.5'"),
+    (["figure16", "--workers", "0"], "--workers: workers must be an int >= 1, got 0"),
     (["figure17"], "invalid choice: 'figure17'"),
     (["figure16", "--trials", "2", "--out", "/no/such/folder/f.png"], "does not exist"),
     (["figure16", "--trials", "2", "--out", "fig.svg"], "use a .png name"),
