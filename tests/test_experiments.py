@@ -54,6 +54,13 @@ def test_split_vote_rate_agrees_with_the_formula(pool, n, alive, latency):
     assert abs(rate - p) <= tolerance, (rate, p, tolerance)
 
 
+def _term1_outcome(trace):
+    """What ended term 1, read from the trace: the first leader, or the first election
+    timeout in term 1 (the start of a term-2 candidacy)."""
+    return next(e for e in trace if (e.kind == "state" and e.role == "leader")
+                or (e.kind == "timeout" and e.term >= 1))
+
+
 def test_split_vote_trial_reads_the_outcome_from_the_trace():
     outcomes = [split_vote_trial(seed, 5, 3, (100, 200), 20) for seed in range(40)]
     assert {split for split, _ in outcomes} == {True, False}
@@ -66,6 +73,42 @@ def test_split_vote_trial_reads_the_outcome_from_the_trace():
             assert any(r[1] == "timeout" and r[3] == 1 for r in raw)
         else:
             assert leaders and leaders[0][3] == 1
+
+
+@pytest.mark.parametrize("seed,n,alive,election_timeout,latency", [
+    (520, 5, 3, (100, 2000), 100),             # the first candidate's second timeout: ~2500 ms
+    (4405945395149160020, 9, 5, (100, 200), 10),   # a voter's timer, reset at 183, fires at 344
+])
+def test_term_1_can_end_as_late_as_twice_the_longest_timeout(seed, n, alive, election_timeout,
+                                                             latency):
+    split, c = split_vote_trial(seed, n, alive, election_timeout, latency)
+    first = _term1_outcome(c.trace)
+    assert split is (first.kind == "timeout")
+    lo, hi = election_timeout
+    old_cut_off = hi + lo + 4 * latency + 1
+    assert old_cut_off < first.time <= 2 * hi
+
+
+def test_every_split_vote_trial_ends_by_twice_the_longest_timeout():
+    # extreme corners too: latency far above the timeouts, zero latency, tiny ranges, n = 1;
+    # (3, 2, (100, 2000), 100) used to raise for seeds 38 and 45
+    settings = [(1, 1, (5, 6), 0), (3, 2, (1, 1.5), 50), (3, 2, (100, 2000), 100),
+                (5, 5, (100, 100.01), 0), (7, 4, (10, 300), 1000), (9, 5, (100, 200), 10)]
+    for n, alive, election_timeout, latency in settings:
+        for seed in range(60):
+            split, c = split_vote_trial(seed, n, alive, election_timeout, latency)
+            first = _term1_outcome(c.trace)
+            assert split is (first.kind == "timeout")
+            assert first.time <= 2 * election_timeout[1]
+
+
+def test_split_vote_rate_with_late_voter_timeouts_agrees_with_the_formula(pool):
+    # seed 77 holds a trial whose term 1 ends at 344 ms, after the old cut-off (341 ms)
+    trials = 4000
+    rate = split_vote_rate(n=9, alive=5, election_timeout=(100, 200), latency=10, trials=trials,
+                           seed=77, executor=pool, progress=False)
+    p = split_vote_probability(9, 5, 0.1)
+    assert abs(rate - p) <= 4 * math.sqrt(p * (1 - p) / trials) + 1 / trials, (rate, p)
 
 
 # ---------------------------------------------------------------------- Figure 16 trials
