@@ -152,6 +152,23 @@ def _scan(raw: list, start: int, match: Callable[[tuple], bool]) -> Optional[tup
     return None
 
 
+def _in_office(raw: list, start: int, leader: int, term: int, n: int) -> bool:
+    """Has every follower heard ``leader`` (an AppendEntries of ``term`` delivered since
+    ``raw[start]``), with nobody in a later term? Then, with heartbeats arriving less than a
+    minimum timeout apart, no follower times out while the leader lives. (A leader that is
+    merely still in office may already face a candidate whose RequestVote is in flight.)"""
+    heard = set()
+    for j in range(start, len(raw)):
+        r = raw[j]
+        kind = r[1]
+        if kind == "deliver":
+            if r[2] == leader and r[4] == "AppendEntries" and r[5] == term:
+                heard.add(r[3])
+        elif kind == "state" and r[3] > term:
+            return False
+    return len(heard) == n - 1
+
+
 def downtime_trial(seed: int, n: int = 5, election_timeout: tuple[float, float] = (150, 300),
                    latency: tuple[float, float] = DEFAULT_LATENCY,
                    persist_delay: tuple[float, float] = DEFAULT_PERSIST_DELAY,
@@ -173,13 +190,14 @@ def downtime_trial(seed: int, n: int = 5, election_timeout: tuple[float, float] 
         if not switched:
             c.set_timing(election_timeout=(lo, hi))
             switched = True
-        became = next(r[0] for r in reversed(raw)
-                      if r[1] == "state" and r[2] == leader and r[4] == "leader")
+        at = next(j for j in range(len(raw) - 1, -1, -1) if raw[j][1] == "state"
+                  and raw[j][2] == leader and raw[j][4] == "leader")
+        became, term = raw[at][0], raw[at][3]
         # The measured heartbeat: the leader's next regular broadcast, which every follower
         # gets (and which resets their timers in the range under test).
         beat = became + hb * (math.floor((c.now - became) / hb) + 1)
         c.run_until(beat)
-        if c.leader() == leader:
+        if c.leader() == leader and _in_office(raw, at, leader, term, n):
             break
     else:  # pragma: no cover - never seen: 1000 heartbeat intervals without a steady leader
         raise RuntimeError(f"no steady first leader in trial seed={seed}")
@@ -348,7 +366,9 @@ def election_downtime(n: int = 5, election_timeout: tuple[float, float] = (150, 
     1. A first leader is elected (with timeouts spread over ``(lo, max(hi, 2 lo))``, so that
        even identical timeouts get a leader), then every node is switched to
        ``election_timeout``. The leader heartbeats every ``lo / 2`` ms, half the minimum
-       election timeout, as in the paper.
+       election timeout, as in the paper. It is steady once every follower has heard it and
+       nobody has moved to a later term (a leader merely still in office may already face a
+       candidate whose RequestVote is on its way).
     2. At one of its regular heartbeat broadcasts, which every follower receives (the
        paper's "synchronized broadcast of heartbeat RPCs"), the leader also replicates one new
        log entry. With ``logs_differ`` (default) that entry reaches only ``n // 2`` followers:
