@@ -144,6 +144,30 @@ def _check_executor(executor: Any) -> None:
                          f"or None for the default; got {executor!r}")
 
 
+def _check_downtime_timing(election_timeout: tuple[float, float], latency: tuple[float, float],
+                           persist_delay: tuple[float, float]) -> None:
+    """Refuse timings under which a downtime trial has no steady leader to crash."""
+    lo, hi = election_timeout
+    lat_lo, lat_hi = latency
+    hb = lo / 2
+    if lat_hi - lat_lo >= hb:
+        raise ValueError(
+            f"latency={latency!r} is too uneven for election_timeout={election_timeout!r}: "
+            f"need latency hi - lo < election_timeout lo / 2, got {lat_hi - lat_lo:g} ms >= "
+            f"{hb:g} ms. The leader heartbeats every lo / 2 ms; with more jitter than that, two "
+            f"heartbeats can reach a follower further apart than its shortest timeout, so "
+            f"followers depose a live leader and there is no steady leader to crash")
+    broadcast = lat_lo + lat_hi + (persist_delay[0] + persist_delay[1]) / 2
+    if broadcast >= (lo + hi) / 2:
+        raise ValueError(
+            f"latency={latency!r} and persist_delay={persist_delay!r} are too slow for "
+            f"election_timeout={election_timeout!r}: need the mean broadcast time "
+            f"(latency lo + hi + (persist_delay lo + hi) / 2 = {broadcast:g} ms) < the mean "
+            f"election timeout ((lo + hi) / 2 = {(lo + hi) / 2:g} ms). A candidate needs a round "
+            f"trip and a vote write before its timer fires; slower than that, elections "
+            f"rarely complete (Raft needs broadcast time << election timeout)")
+
+
 # ---------------------------------------------------------------------- running trials
 def _scan(raw: list, start: int, match: Callable[[tuple], bool]) -> Optional[tuple]:
     for j in range(start, len(raw)):
@@ -173,16 +197,31 @@ def downtime_trial(seed: int, n: int = 5, election_timeout: tuple[float, float] 
                    latency: tuple[float, float] = DEFAULT_LATENCY,
                    persist_delay: tuple[float, float] = DEFAULT_PERSIST_DELAY,
                    cap: float = 10_000, logs_differ: bool = True) -> DowntimeTrial:
-    """Run one Figure 16 trial on a cluster seeded ``seed``; see :func:`election_downtime`."""
-    lo, hi = election_timeout
+    """Run one Figure 16 trial on a cluster seeded ``seed``; see :func:`election_downtime`.
+
+    Raises ``ValueError`` for timings without a steady leader to crash (see there)."""
+    check_seed(seed)
+    params = _trial_params(n, election_timeout, latency, persist_delay, cap, logs_differ)
+    lo, hi = params["election_timeout"]
+    cap = params["cap"]
     hb = lo / 2
     # Bring the first leader up with a spread of timeouts (identical ones could livelock here
     # too), then switch every node to the range under test before the measured heartbeat.
-    c = Cluster(n, seed=seed, election_timeout=(lo, max(hi, 2 * lo)), heartbeat_interval=hb,
-                latency=latency, persist_delay=persist_delay)
+    setup_hi = max(hi, 2 * lo)
+    c = Cluster(n, seed=seed, election_timeout=(lo, setup_hi), heartbeat_interval=hb,
+                latency=params["latency"], persist_delay=params["persist_delay"])
     raw = c.trace.raw
     switched = False
-    for _ in range(1000):
+    # The timing checks let a lone candidate win often enough: with the defaults a steady
+    # leader takes about 10 heartbeat intervals, at the very edge of the checks about 130
+    # (at most 1200 in 200 seeds). Give up after 10,000 election rounds' worth of time.
+    give_up = 10_000 * setup_hi
+    while True:
+        if c.now >= give_up:
+            raise RuntimeError(
+                f"downtime_trial seed={seed}: no steady leader (one that every follower has "
+                f"heard) in {give_up:.0f} ms (election_timeout={(lo, hi)!r}, "
+                f"latency={params['latency']!r}, persist_delay={params['persist_delay']!r})")
         c.run_for(hb)
         leader = c.leader()
         if leader is None:
@@ -199,9 +238,7 @@ def downtime_trial(seed: int, n: int = 5, election_timeout: tuple[float, float] 
         c.run_until(beat)
         if c.leader() == leader and _in_office(raw, at, leader, term, n):
             break
-    else:  # pragma: no cover - never seen: 1000 heartbeat intervals without a steady leader
-        raise RuntimeError(f"no steady first leader in trial seed={seed}")
-    if logs_differ:
+    if params["logs_differ"]:
         # At the same instant the leader replicates one new entry, which reaches only n // 2
         # followers (with the leader: a majority). The others are cut for that one send, so
         # their logs are shorter and they cannot win the next election.
@@ -343,14 +380,22 @@ def _run(jobs: Sequence[_Job], executor: Optional[Executor], progress: bool,
 # ---------------------------------------------------------------------- public sweeps
 def _downtime_params(n: Any, election_timeout: Any, trials: Any, seed: Any, latency: Any,
                      cap: Any, persist_delay: Any, logs_differ: Any) -> dict:
-    check_int("n", n, 3, MAX_NODES)
     check_int("trials", trials, 1)
     check_seed(seed)
-    return {"n": n, "election_timeout": _pair("election_timeout", election_timeout, True),
-            "latency": _pair("latency", latency),
-            "persist_delay": _pair("persist_delay", persist_delay),
-            "cap": check_number("cap", cap, 0, MAX_RUN, open_lo=True, unit="ms"),
-            "logs_differ": check_bool("logs_differ", logs_differ)}
+    return _trial_params(n, election_timeout, latency, persist_delay, cap, logs_differ)
+
+
+def _trial_params(n: Any, election_timeout: Any, latency: Any, persist_delay: Any, cap: Any,
+                  logs_differ: Any) -> dict:
+    check_int("n", n, 3, MAX_NODES)
+    params = {"n": n, "election_timeout": _pair("election_timeout", election_timeout, True),
+              "latency": _pair("latency", latency),
+              "persist_delay": _pair("persist_delay", persist_delay),
+              "cap": check_number("cap", cap, 0, MAX_RUN, open_lo=True, unit="ms"),
+              "logs_differ": check_bool("logs_differ", logs_differ)}
+    _check_downtime_timing(params["election_timeout"], params["latency"],
+                           params["persist_delay"])
+    return params
 
 
 def election_downtime(n: int = 5, election_timeout: tuple[float, float] = (150, 300),
@@ -392,6 +437,13 @@ def election_downtime(n: int = 5, election_timeout: tuple[float, float] = (150, 
     never changes an outcome, as the dead cannot vote. Identical timeouts (e.g. 150-150)
     can stay split for ever in a simulator without real-world jitter: cap them.
 
+    The timing must allow a steady leader, else ``ValueError`` (before any trial runs):
+    the latency's jitter ``hi - lo`` must be below the heartbeat interval ``lo / 2`` of the
+    election timeout (or heartbeats can arrive further apart than the shortest timeout), and
+    the mean broadcast time, ``latency lo + hi + (persist_delay lo + hi) / 2``, must be below
+    the mean election timeout (or elections rarely complete). Latencies above the heartbeat
+    interval are fine otherwise.
+
     ``executor``: any ``concurrent.futures.Executor``; ``None`` runs small sweeps here and big
     ones on a process pool of all cores. Results are identical for a given ``seed`` whatever
     runs them. ``progress`` shows a tqdm bar (if tqdm is installed).
@@ -423,6 +475,8 @@ def figure16(trials: int = 1000, seed: int = 0, cap: float = 10_000,
     """
     ranges = list(dict.fromkeys(FIGURE16_TOP + FIGURE16_BOTTOM))
     base = _downtime_params(n, ranges[0], trials, seed, latency, cap, persist_delay, logs_differ)
+    for r in ranges[1:]:
+        _check_downtime_timing(tuple(map(float, r)), base["latency"], base["persist_delay"])
     check_bool("progress", progress)
     _check_executor(executor)
     jobs = [_Job(_downtime_chunk, seed, trials, dict(base, election_timeout=tuple(map(float, r))))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import math
 import os
 import subprocess
@@ -151,6 +152,57 @@ def test_the_crashed_leader_was_steady(election_timeout, latency):
         became = max(e.time for e in trace.of("state")
                      if e.node == t.leader and e.role == "leader")
         assert not [e for e in trace.of("timeout") if became < e.time <= t.crash], seed
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    # latency comparable to the timeouts: both relations fail; the jitter one is named first
+    (dict(election_timeout=(150, 300), latency=(150, 300)),
+     r"latency=\(150.0, 300.0\) is too uneven for election_timeout=\(150.0, 300.0\): "
+     r"need latency hi - lo < election_timeout lo / 2, got 150 ms >= 75 ms"),
+    (dict(election_timeout=(12, 24), latency=(2, 8)), r"got 6 ms >= 6 ms"),
+    (dict(election_timeout=(150, 300), latency=(100, 110), persist_delay=(10, 20)),
+     r"latency=\(100.0, 110.0\) and persist_delay=\(10.0, 20.0\) are too slow for "
+     r"election_timeout=\(150.0, 300.0\): need the mean broadcast time .* = 225 ms\) < "
+     r"the mean election timeout \(\(lo \+ hi\) / 2 = 225 ms\)"),
+])
+def test_timings_without_a_steady_leader_are_refused_up_front(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        downtime_trial(1, **kwargs)
+    with pytest.raises(ValueError, match=match):
+        election_downtime(**kwargs, trials=5, progress=False)
+
+
+def test_figure16_checks_every_range_before_running_any():
+    # 2-8 ms is fine for 150 ms timeouts but too uneven for the 12-24 ms line
+    with pytest.raises(ValueError, match=r"election_timeout=\(12.0, 24.0\)"):
+        figure16(trials=1, latency=(2, 8), progress=False)
+
+
+def test_slow_but_workable_networks_give_downtimes():
+    # one-way latency above the heartbeat interval (75 ms), but steady: a leader stays in office
+    lat = 100
+    r = election_downtime(election_timeout=(150, 300), latency=(lat, lat), persist_delay=(0, 5),
+                          trials=30, seed=2, progress=False)
+    assert r.censored == 0
+    # a candidacy after the crash, a vote round trip, then the first AppendEntries
+    assert min(r.times) >= 3 * lat
+    assert len(set(r.times)) == r.trials
+
+
+def test_a_trial_without_a_steady_leader_reports_it(monkeypatch):
+    import raftlab.experiments
+    from raftlab import Cluster, RaftNode
+
+    class NeverStands(RaftNode):
+        def on_timer(self, name):  # no election is ever started
+            if name != "election":
+                super().on_timer(name)
+
+    monkeypatch.setattr(raftlab.experiments, "Cluster",
+                        functools.partial(Cluster, node_class=NeverStands))
+    with pytest.raises(RuntimeError, match=r"downtime_trial seed=3: no steady leader \(one "
+                                           r"that every follower has heard\) in 3000000 ms"):
+        downtime_trial(3, election_timeout=(150, 300))
 
 
 def test_downtime_is_deterministic_and_seed_dependent():
