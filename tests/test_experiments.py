@@ -66,14 +66,13 @@ def test_split_vote_trial_reads_the_outcome_from_the_trace():
     outcomes = [split_vote_trial(seed, 5, 3, (100, 200), 20) for seed in range(40)]
     assert {split for split, _ in outcomes} == {True, False}
     for split, c in outcomes:
-        raw = c.trace.raw
-        assert [r[2] for r in raw if r[1] == "crash"] == [3, 4]
-        leaders = [r for r in raw if r[1] == "state" and r[4] == "leader"]
+        assert [e.node for e in c.trace.of("crash")] == [3, 4]
+        leaders = [e for e in c.trace.of("state") if e.role == "leader"]
         if split:  # term 1 ended with a node timing out again, and no leader of term 1
-            assert all(r[3] >= 2 for r in leaders)
-            assert any(r[1] == "timeout" and r[3] == 1 for r in raw)
+            assert all(e.term >= 2 for e in leaders)
+            assert any(e.term == 1 for e in c.trace.of("timeout"))
         else:
-            assert leaders and leaders[0][3] == 1
+            assert leaders and leaders[0].term == 1
 
 
 @pytest.mark.parametrize("seed,n,alive,election_timeout,latency", [
@@ -117,26 +116,26 @@ def test_a_downtime_trial_follows_the_papers_method():
     lo, hi = 150, 300
     for seed in range(15):
         t = downtime_trial(seed, 5, (lo, hi))
-        raw = t.cluster.trace.raw
-        crash = [r for r in raw if r[1] == "crash"]
-        assert [(r[0], r[2]) for r in crash] == [(t.crash, t.leader)]
-        # the measured broadcast: the leader's heartbeat to all four, then the entry,
-        # which two followers miss (cut for that instant only)
-        beat = max(r[0] for r in raw if r[1] == "start")
-        sends = [r for r in raw if r[1] == "send" and r[2] == t.leader and r[0] == beat
-                 and r[4] == "AppendEntries"]
-        assert len(sends) == 8
-        behind = {r[3] for r in raw if r[1] == "drop" and r[0] == beat and r[7] == "unreachable"}
-        assert len(behind) == 2 and t.leader not in behind
+        trace = t.cluster.trace
+        assert [(e.time, e.node) for e in trace.of("crash")] == [(t.crash, t.leader)]
+        followers = set(range(5)) - {t.leader}
+        # the measured broadcast: every follower is sent a heartbeat, then the entry, which
+        # two followers miss (cut for that instant only)
+        beat = max(e.time for e in trace.of("start"))
+        sent = [e for e in trace.of("send") if e.time == beat and e.src == t.leader]
+        dropped = {e.id for e in trace.of("drop") if e.time == beat}
+        assert {e.dst for e in sent if e.id not in dropped} == followers
+        behind = {e.dst for e in trace.of("drop") if e.time == beat and e.reason == "unreachable"}
+        assert len(behind) == 2 and behind < followers
         assert 0 <= t.crash - beat < lo / 2
         # the end: the first AppendEntries delivered after the crash, from the new leader
-        after = [r for r in raw if r[0] > t.crash]
-        end = next(r for r in after if r[1] == "deliver" and r[4] == "AppendEntries")
-        assert end[0] == t.end and end[2] != t.leader
-        new = [r for r in after if r[1] == "state" and r[4] == "leader" and r[0] <= t.end]
-        assert [r[2] for r in new] == [end[2]]
+        after = [e for e in trace if e.time > t.crash]
+        end = next(e for e in after if e.kind == "deliver" and e.msg == "AppendEntries")
+        assert end.time == t.end and end.src != t.leader
+        new = [e for e in after if e.kind == "state" and e.role == "leader" and e.time <= t.end]
+        assert [e.node for e in new] == [end.src]
         if t.crash - beat > 4:  # the entry had arrived: the short logs cannot win
-            assert end[2] not in behind
+            assert end.src not in behind
         # nobody can time out before half the minimum timeout after the crash
         assert t.downtime >= lo / 2
 
