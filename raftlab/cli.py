@@ -10,36 +10,33 @@ import argparse
 import csv
 import os
 import sys
-from typing import Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
+
+from .cluster import MAX_RUN
+from .validation import check_int, check_number, check_seed
 
 __all__ = ["main"]
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an int >= 1, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an int >= 1, got {value}")
-    return value
+def _arg(parse: Callable[[str], Any], check: Callable[[Any], Any]) -> Callable[[str], Any]:
+    """An argparse ``type``: ``parse`` the text, then ``check`` it with raftlab's argument
+    checks (text that does not parse is checked as typed, so the message names it)."""
+    def convert(text: str) -> Any:
+        try:
+            value = parse(text)
+        except ValueError:
+            value = text
+        try:
+            return check(value)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return convert
 
 
-def _int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an int, got {text!r}") from None
-
-
-def _cap(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number of ms > 0, got {text!r}") from None
-    if not 0 < value <= 86_400_000:
-        raise argparse.ArgumentTypeError(f"must be a number of ms in (0, 86400000], got {text}")
-    return value
+_trials = _arg(int, lambda v: check_int("trials", v, 1))
+_workers = _arg(int, lambda v: check_int("workers", v, 1))
+_seed = _arg(int, check_seed)
+_cap = _arg(float, lambda v: check_number("cap", v, 0, MAX_RUN, open_lo=True, unit="ms"))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,16 +46,17 @@ def _parser() -> argparse.ArgumentParser:
                          "election downtime CDFs)",
                          description="Crash the leader of a five-server cluster TRIALS times "
                          "per election timeout range and plot the time without a leader.")
-    fig.add_argument("--trials", type=_positive_int, default=1000,
+    fig.add_argument("--trials", type=_trials, default=1000,
                      help="trials per timeout range (default 1000)")
-    fig.add_argument("--seed", type=_int, default=0, help="master seed (default 0)")
-    fig.add_argument("--workers", type=_positive_int, default=None,
+    fig.add_argument("--seed", type=_seed, default=0, help="master seed (default 0)")
+    fig.add_argument("--workers", type=_workers, default=None,
                      help="worker processes (default: all cores; 1 runs in this process)")
     fig.add_argument("--cap", type=_cap, default=10_000,
                      help="give up on a trial after this many ms without leader (default 10000)")
     fig.add_argument("--out", metavar="PNG", help="write both graphs to this PNG file")
     fig.add_argument("--csv", metavar="CSV", help="write every trial's downtime to this CSV file")
     fig.add_argument("--no-progress", action="store_true", help="no progress bar")
+    fig.set_defaults(run=_figure16)
     return parser
 
 
@@ -121,10 +119,4 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
-    if args.command == "figure16":
-        return _figure16(args, parser)
-    return 2  # pragma: no cover - argparse rejects unknown subcommands
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    return args.run(args, parser)

@@ -34,9 +34,8 @@ class RaftConfig:
 
     def __post_init__(self) -> None:
         self.election_timeout = check_range("election_timeout", self.election_timeout,
-                                            positive=True)
-        self.heartbeat_interval = check_number("heartbeat_interval", self.heartbeat_interval,
-                                               0, open_lo=True)
+                                            open_minimum=True)
+        check_number("heartbeat_interval", self.heartbeat_interval, 0, open_lo=True, unit="ms")
 
 
 @dataclass

@@ -25,7 +25,7 @@ from typing import Any, Callable, NamedTuple, Optional, Sequence
 
 from .cluster import MAX_NODES, MAX_RUN, Cluster
 from .sim import derive_seed
-from .validation import check_int, check_range
+from .validation import check_bool, check_int, check_number, check_range, check_seed
 
 __all__ = ["DowntimeResult", "DowntimeTrial", "election_downtime", "downtime_trial",
            "split_vote_rate", "split_vote_probability", "split_vote_trial", "figure16",
@@ -96,8 +96,7 @@ class DowntimeResult:
 
     def percentile(self, q: float) -> float:
         """The ``q``-th percentile (0..100), linear between order statistics (numpy's default)."""
-        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 <= q <= 100:
-            raise ValueError(f"percentile q must be a number in [0, 100], got {q!r}")
+        check_number("percentile q", q, 0, 100)
         xs = sorted(self.times)
         pos = (len(xs) - 1) * q / 100
         i = math.floor(pos)
@@ -130,23 +129,12 @@ class DowntimeTrial(NamedTuple):
 
 
 # ---------------------------------------------------------------------- validation
-def _num(name: str, value: Any, lo: float = 0.0, hi: float = math.inf,
-         open_lo: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or value < lo or (open_lo and value == lo) or value > hi:
-        lo_s = f"> {lo:g}" if open_lo else f">= {lo:g}"
-        hi_s = "" if hi == math.inf else f" and <= {hi:g}"
-        raise ValueError(f"{name} must be a finite number of ms {lo_s}{hi_s}, got {value!r}")
-    return float(value)
-
-
-def _pair(name: str, value: Any, positive_lo: bool = False) -> tuple[float, float]:
+def _pair(name: str, value: Any, positive_lo: bool = False,
+          distinct: bool = False) -> tuple[float, float]:
     """A (lo, hi) range of ms; a single number means (x, x)."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         value = (value, value)
-    lo, hi = check_range(name, value)
-    if positive_lo and lo <= 0:
-        raise ValueError(f"{name} lower bound must be > 0 ms, got {value!r}")
+    lo, hi = check_range(name, value, 0, open_minimum=positive_lo, distinct=distinct)
     return float(lo), float(hi)
 
 
@@ -154,6 +142,30 @@ def _check_executor(executor: Any) -> None:
     if executor is not None and not callable(getattr(executor, "submit", None)):
         raise ValueError(f"executor must be a concurrent.futures.Executor (with .submit), "
                          f"or None for the default; got {executor!r}")
+
+
+def _check_downtime_timing(election_timeout: tuple[float, float], latency: tuple[float, float],
+                           persist_delay: tuple[float, float]) -> None:
+    """Refuse timings under which a downtime trial has no steady leader to crash."""
+    lo, hi = election_timeout
+    lat_lo, lat_hi = latency
+    hb = lo / 2
+    if lat_hi - lat_lo >= hb:
+        raise ValueError(
+            f"latency={latency!r} is too uneven for election_timeout={election_timeout!r}: "
+            f"need latency hi - lo < election_timeout lo / 2, got {lat_hi - lat_lo:g} ms >= "
+            f"{hb:g} ms. The leader heartbeats every lo / 2 ms; with more jitter than that, two "
+            f"heartbeats can reach a follower further apart than its shortest timeout, so "
+            f"followers depose a live leader and there is no steady leader to crash")
+    broadcast = lat_lo + lat_hi + (persist_delay[0] + persist_delay[1]) / 2
+    if broadcast >= (lo + hi) / 2:
+        raise ValueError(
+            f"latency={latency!r} and persist_delay={persist_delay!r} are too slow for "
+            f"election_timeout={election_timeout!r}: need the mean broadcast time "
+            f"(latency lo + hi + (persist_delay lo + hi) / 2 = {broadcast:g} ms) < the mean "
+            f"election timeout ((lo + hi) / 2 = {(lo + hi) / 2:g} ms). A candidate needs a round "
+            f"trip and a vote write before its timer fires; slower than that, elections "
+            f"rarely complete (Raft needs broadcast time << election timeout)")
 
 
 # ---------------------------------------------------------------------- running trials
@@ -164,20 +176,52 @@ def _scan(raw: list, start: int, match: Callable[[tuple], bool]) -> Optional[tup
     return None
 
 
+def _in_office(raw: list, start: int, leader: int, term: int, n: int) -> bool:
+    """Has every follower heard ``leader`` (an AppendEntries of ``term`` delivered since
+    ``raw[start]``), with nobody in a later term? Then, with heartbeats arriving less than a
+    minimum timeout apart, no follower times out while the leader lives. (A leader that is
+    merely still in office may already face a candidate whose RequestVote is in flight.)"""
+    heard = set()
+    for j in range(start, len(raw)):
+        r = raw[j]
+        kind = r[1]
+        if kind == "deliver":
+            if r[2] == leader and r[4] == "AppendEntries" and r[5] == term:
+                heard.add(r[3])
+        elif kind == "state" and r[3] > term:
+            return False
+    return len(heard) == n - 1
+
+
 def downtime_trial(seed: int, n: int = 5, election_timeout: tuple[float, float] = (150, 300),
                    latency: tuple[float, float] = DEFAULT_LATENCY,
                    persist_delay: tuple[float, float] = DEFAULT_PERSIST_DELAY,
                    cap: float = 10_000, logs_differ: bool = True) -> DowntimeTrial:
-    """Run one Figure 16 trial on a cluster seeded ``seed``; see :func:`election_downtime`."""
-    lo, hi = election_timeout
+    """Run one Figure 16 trial on a cluster seeded ``seed``; see :func:`election_downtime`.
+
+    Raises ``ValueError`` for timings without a steady leader to crash (see there)."""
+    check_seed(seed)
+    params = _trial_params(n, election_timeout, latency, persist_delay, cap, logs_differ)
+    lo, hi = params["election_timeout"]
+    cap = params["cap"]
     hb = lo / 2
     # Bring the first leader up with a spread of timeouts (identical ones could livelock here
     # too), then switch every node to the range under test before the measured heartbeat.
-    c = Cluster(n, seed=seed, election_timeout=(lo, max(hi, 2 * lo)), heartbeat_interval=hb,
-                latency=latency, persist_delay=persist_delay)
+    setup_hi = max(hi, 2 * lo)
+    c = Cluster(n, seed=seed, election_timeout=(lo, setup_hi), heartbeat_interval=hb,
+                latency=params["latency"], persist_delay=params["persist_delay"])
     raw = c.trace.raw
     switched = False
-    for _ in range(1000):
+    # The timing checks let a lone candidate win often enough: with the defaults a steady
+    # leader takes about 10 heartbeat intervals, at the very edge of the checks about 130
+    # (at most 1200 in 200 seeds). Give up after 10,000 election rounds' worth of time.
+    give_up = 10_000 * setup_hi
+    while True:
+        if c.now >= give_up:
+            raise RuntimeError(
+                f"downtime_trial seed={seed}: no steady leader (one that every follower has "
+                f"heard) in {give_up:.0f} ms (election_timeout={(lo, hi)!r}, "
+                f"latency={params['latency']!r}, persist_delay={params['persist_delay']!r})")
         c.run_for(hb)
         leader = c.leader()
         if leader is None:
@@ -185,17 +229,16 @@ def downtime_trial(seed: int, n: int = 5, election_timeout: tuple[float, float] 
         if not switched:
             c.set_timing(election_timeout=(lo, hi))
             switched = True
-        became = next(r[0] for r in reversed(raw)
-                      if r[1] == "state" and r[2] == leader and r[4] == "leader")
+        at = next(j for j in range(len(raw) - 1, -1, -1) if raw[j][1] == "state"
+                  and raw[j][2] == leader and raw[j][4] == "leader")
+        became, term = raw[at][0], raw[at][3]
         # The measured heartbeat: the leader's next regular broadcast, which every follower
         # gets (and which resets their timers in the range under test).
         beat = became + hb * (math.floor((c.now - became) / hb) + 1)
         c.run_until(beat)
-        if c.leader() == leader:
+        if c.leader() == leader and _in_office(raw, at, leader, term, n):
             break
-    else:  # pragma: no cover - never seen: 1000 heartbeat intervals without a steady leader
-        raise RuntimeError(f"no steady first leader in trial seed={seed}")
-    if logs_differ:
+    if params["logs_differ"]:
         # At the same instant the leader replicates one new entry, which reaches only n // 2
         # followers (with the leader: a majority). The others are cut for that one send, so
         # their logs are shorter and they cannot win the next election.
@@ -235,25 +278,36 @@ def _downtime_chunk(seed: int, start: int, stop: int, params: dict) -> list[floa
 def split_vote_trial(seed: int, n: int = 5, alive: int = 4,
                      election_timeout: tuple[float, float] = (100, 200),
                      latency: float = 10) -> tuple[bool, Cluster]:
-    """One §9.2 trial: ``(split, cluster)``; split means term 1 elected no leader."""
+    """One §9.2 trial: ``(split, cluster)``; split means term 1 elected no leader.
+
+    The trial ends at the first leader (split is False if it leads term 1) or at the first
+    election timeout in term 1 (split is True), whichever comes first; one of them always
+    happens by ``2 * hi`` ms (see below)."""
+    check_seed(seed)
     lo, hi = election_timeout
     c = Cluster(n, seed=seed, election_timeout=(lo, hi), heartbeat_interval=max(lo / 2, 1),
                 latency=(latency, latency), persist_delay=(0, 0))
     for i in range(alive, n):
         c.crash(i)  # at t=0: the live servers' timers were all reset at this same instant
     raw = c.trace.raw
-    k = 0
-    limit = hi + lo + 4 * latency + 1
+    # The latest end of term 1: the first server to time out does so in term 0 by ``hi`` and
+    # becomes a candidate of term 1, drawing a new timeout of at most ``hi``. Only a leader
+    # (of term 1, or of a later term, whose term began with a timeout in term 1) or a
+    # candidacy for term 2 (which began with a timeout in term 1) can stop that timer first:
+    # a candidate grants no vote in its own term. So by ``2 * hi`` ms the trace holds a leader
+    # or a timeout in term 1; whichever comes first decides the trial.
+    limit = 2 * hi
     step = max(hi - lo, 2 * latency, 1.0)
+    k = 0
     while True:
         c.run_until(min(c.now + step, limit))
         hit = _scan(raw, k, lambda r: (r[1] == "state" and r[4] == "leader")
                     or (r[1] == "timeout" and r[3] >= 1))
-        if hit is not None:
-            return hit[1] == "timeout", c
+        if hit is not None or c.now >= limit:
+            break
         k = len(raw)
-        if c.now >= limit - 1e-6:  # pragma: no cover - term 1 always ends one way or the other
-            raise RuntimeError(f"split_vote_trial seed={seed}: term 1 undecided at {c.now} ms")
+    assert hit is not None, f"split_vote_trial seed={seed}: term 1 undecided at {c.now} ms"
+    return hit[1] == "timeout", c
 
 
 def _split_chunk(seed: int, start: int, stop: int, params: dict) -> list[bool]:
@@ -326,15 +380,22 @@ def _run(jobs: Sequence[_Job], executor: Optional[Executor], progress: bool,
 # ---------------------------------------------------------------------- public sweeps
 def _downtime_params(n: Any, election_timeout: Any, trials: Any, seed: Any, latency: Any,
                      cap: Any, persist_delay: Any, logs_differ: Any) -> dict:
-    check_int("n", n, 3, MAX_NODES)
     check_int("trials", trials, 1)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an int, got {seed!r}")
-    return {"n": n, "election_timeout": _pair("election_timeout", election_timeout, True),
-            "latency": _pair("latency", latency),
-            "persist_delay": _pair("persist_delay", persist_delay),
-            "cap": _num("cap", cap, 0, MAX_RUN, open_lo=True),
-            "logs_differ": bool(logs_differ)}
+    check_seed(seed)
+    return _trial_params(n, election_timeout, latency, persist_delay, cap, logs_differ)
+
+
+def _trial_params(n: Any, election_timeout: Any, latency: Any, persist_delay: Any, cap: Any,
+                  logs_differ: Any) -> dict:
+    check_int("n", n, 3, MAX_NODES)
+    params = {"n": n, "election_timeout": _pair("election_timeout", election_timeout, True),
+              "latency": _pair("latency", latency),
+              "persist_delay": _pair("persist_delay", persist_delay),
+              "cap": check_number("cap", cap, 0, MAX_RUN, open_lo=True, unit="ms"),
+              "logs_differ": check_bool("logs_differ", logs_differ)}
+    _check_downtime_timing(params["election_timeout"], params["latency"],
+                           params["persist_delay"])
+    return params
 
 
 def election_downtime(n: int = 5, election_timeout: tuple[float, float] = (150, 300),
@@ -350,7 +411,9 @@ def election_downtime(n: int = 5, election_timeout: tuple[float, float] = (150, 
     1. A first leader is elected (with timeouts spread over ``(lo, max(hi, 2 lo))``, so that
        even identical timeouts get a leader), then every node is switched to
        ``election_timeout``. The leader heartbeats every ``lo / 2`` ms, half the minimum
-       election timeout, as in the paper.
+       election timeout, as in the paper. It is steady once every follower has heard it and
+       nobody has moved to a later term (a leader merely still in office may already face a
+       candidate whose RequestVote is on its way).
     2. At one of its regular heartbeat broadcasts, which every follower receives (the
        paper's "synchronized broadcast of heartbeat RPCs"), the leader also replicates one new
        log entry. With ``logs_differ`` (default) that entry reaches only ``n // 2`` followers:
@@ -374,12 +437,20 @@ def election_downtime(n: int = 5, election_timeout: tuple[float, float] = (150, 
     never changes an outcome, as the dead cannot vote. Identical timeouts (e.g. 150-150)
     can stay split for ever in a simulator without real-world jitter: cap them.
 
+    The timing must allow a steady leader, else ``ValueError`` (before any trial runs):
+    the latency's jitter ``hi - lo`` must be below the heartbeat interval ``lo / 2`` of the
+    election timeout (or heartbeats can arrive further apart than the shortest timeout), and
+    the mean broadcast time, ``latency lo + hi + (persist_delay lo + hi) / 2``, must be below
+    the mean election timeout (or elections rarely complete). Latencies above the heartbeat
+    interval are fine otherwise.
+
     ``executor``: any ``concurrent.futures.Executor``; ``None`` runs small sweeps here and big
     ones on a process pool of all cores. Results are identical for a given ``seed`` whatever
     runs them. ``progress`` shows a tqdm bar (if tqdm is installed).
     """
     params = _downtime_params(n, election_timeout, trials, seed, latency, cap, persist_delay,
                               logs_differ)
+    check_bool("progress", progress)
     _check_executor(executor)
     (times,) = _run([_Job(_downtime_chunk, seed, trials, params)], executor, progress,
                     f"downtime {range_label(params['election_timeout'])}")
@@ -404,6 +475,9 @@ def figure16(trials: int = 1000, seed: int = 0, cap: float = 10_000,
     """
     ranges = list(dict.fromkeys(FIGURE16_TOP + FIGURE16_BOTTOM))
     base = _downtime_params(n, ranges[0], trials, seed, latency, cap, persist_delay, logs_differ)
+    for r in ranges[1:]:
+        _check_downtime_timing(tuple(map(float, r)), base["latency"], base["persist_delay"])
+    check_bool("progress", progress)
     _check_executor(executor)
     jobs = [_Job(_downtime_chunk, seed, trials, dict(base, election_timeout=tuple(map(float, r))))
             for r in ranges]
@@ -422,9 +496,7 @@ def split_vote_probability(n: int, alive: int, l: float) -> float:  # noqa: E741
     """
     check_int("n", n, 1, MAX_NODES)
     check_int("alive", alive, n // 2 + 1, n)
-    if isinstance(l, bool) or not isinstance(l, (int, float)) or not math.isfinite(l) or l < 0:
-        raise ValueError(f"l (latency / timeout range) must be a finite number >= 0, got {l!r}")
-    p = min(float(l), 1.0)
+    p = min(check_number("l (latency / timeout range)", l, 0), 1.0)
     c = alive - n // 2 + 1
     return min(1.0, sum(math.comb(alive, k) * p ** k * (1 - p) ** (alive - k)
                         for k in range(c - 1, alive + 1)))
@@ -447,13 +519,10 @@ def split_vote_rate(n: int = 5, alive: int = 4,
     check_int("n", n, 1, MAX_NODES)
     check_int("alive", alive, n // 2 + 1, n)
     check_int("trials", trials, 1)
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an int, got {seed!r}")
-    lo, hi = _pair("election_timeout", election_timeout, True)
-    if hi <= lo:
-        raise ValueError(f"election_timeout must have lo < hi (a range to draw from), "
-                         f"got {election_timeout!r}")
-    lat = _num("latency", latency)
+    check_seed(seed)
+    lo, hi = _pair("election_timeout", election_timeout, positive_lo=True, distinct=True)
+    lat = check_number("latency", latency, 0, unit="ms")
+    check_bool("progress", progress)
     _check_executor(executor)
     params = {"n": n, "alive": alive, "election_timeout": (lo, hi), "latency": lat}
     (splits,) = _run([_Job(_split_chunk, seed, trials, params)], executor, progress,

@@ -128,9 +128,3 @@ ELECTION_TESTS: dict[str, Callable[..., LabRun]] = {
 def run_election_tests(seed: int = 0, reliable: bool = True, **cluster_kwargs: Any) -> list[LabRun]:
     """Run the three election tests in order; ``CheckFailed`` stops at the first failure."""
     return [test(seed, reliable, **cluster_kwargs) for test in ELECTION_TESTS.values()]
-
-
-if __name__ == "__main__":  # pragma: no cover - a quick look: python -m raftlab.labtests
-    for lab_run in run_election_tests():
-        print(lab_run.header)
-        print(lab_run.summary)

@@ -7,6 +7,8 @@ import math
 import pytest
 
 from raftlab import Cluster, NodeDown
+from raftlab.validation import (BadArgumentType, check_bool, check_duration, check_int,
+                                check_number, check_range, check_seed)
 
 
 def fresh() -> Cluster:
@@ -95,3 +97,59 @@ def test_connect_and_disconnect_on_a_crashed_node_have_no_effect_and_restart_con
     assert c.trace.of("connect", "disconnect", start=crashed_at) == []
     c.restart(0)
     assert c.connected[0] is True and c.is_alive(0)
+
+
+# ------------------------------------------------------------------ the shared checks
+CHECKS = [
+    # (call, exception, message): the message names the argument, the value and what is allowed
+    (lambda: check_seed(1.0), BadArgumentType, r"^seed must be an int, got 1\.0$"),
+    (lambda: check_seed(True), BadArgumentType, r"^seed must be an int, got True$"),
+    (lambda: check_int("n", "3", 1, 9), BadArgumentType, r"^n must be an int in 1\.\.9, got '3'$"),
+    (lambda: check_int("n", 10, 1, 9), ValueError, r"^n must be an int in 1\.\.9, got 10$"),
+    (lambda: check_int("trials", 0, 1), ValueError, r"^trials must be an int >= 1, got 0$"),
+    (lambda: check_number("cap", 0, 0, 100, open_lo=True, unit="ms"), ValueError,
+     r"^cap must be a finite number of ms > 0 and <= 100, got 0$"),
+    (lambda: check_number("q", 101, 0, 100), ValueError,
+     r"^q must be a finite number >= 0 and <= 100, got 101$"),
+    (lambda: check_number("q", 1, 0, 1, open_hi=True), ValueError, r"< 1, got 1$"),
+    (lambda: check_number("q", math.nan, 0, 100), ValueError, r"got nan$"),
+    (lambda: check_number("x", math.inf), ValueError, r"^x must be a finite number, got inf$"),
+    (lambda: check_number("end", math.nan, 0, finite=False), ValueError,
+     r"^end must be a number >= 0, got nan$"),
+    (lambda: check_number("x", None), BadArgumentType, r"^x must be a finite number, got None$"),
+    (lambda: check_number("x", False, 0), BadArgumentType, r"got False$"),
+    (lambda: check_range("t", (0, 5), 0, open_minimum=True), ValueError,
+     r"^t lower bound must be > 0 ms, got \(0, 5\)$"),
+    (lambda: check_range("t", (5, 5), distinct=True), ValueError,
+     r"^t must have lo < hi \(a range to draw from\), got \(5, 5\)$"),
+    (lambda: check_range("t", (1, "2")), BadArgumentType, r"^t must hold finite numbers of ms"),
+    (lambda: check_range("t", (1, math.inf)), ValueError, r"^t must hold finite numbers of ms"),
+    (lambda: check_range("t", None), BadArgumentType, r"^t must be a \(lo, hi\) pair"),
+    (lambda: check_duration(-1, "wait"), ValueError,
+     r"^wait must be a finite number of milliseconds >= 0, got -1$"),
+    (lambda: check_duration("5", "wait"), BadArgumentType, r"^wait must be a finite number"),
+    (lambda: check_bool("flag", "no"), BadArgumentType, r"^flag must be True or False, got 'no'$"),
+    (lambda: check_bool("flag", 1), BadArgumentType, r"got 1$"),
+]
+
+
+@pytest.mark.parametrize("call, exception, message", CHECKS)
+def test_each_shared_check_names_the_argument_value_and_allowed_range(call, exception,
+                                                                       message) -> None:
+    with pytest.raises(exception, match=message) as info:
+        call()
+    assert isinstance(info.value, ValueError)  # every bad argument is a ValueError
+
+
+def test_good_values_pass_the_shared_checks_unchanged() -> None:
+    assert check_seed(-3) == -3 and check_int("n", 9, 1, 9) == 9
+    assert check_number("x", 3) == 3.0 and isinstance(check_number("x", 3), float)
+    assert check_number("end", math.inf, 0, finite=False) == math.inf
+    assert check_range("t", (0, 0)) == (0, 0) and check_range("t", [1.5, 2]) == (1.5, 2)
+    assert check_duration(0) == 0.0 and check_bool("flag", False) is False
+
+
+def test_a_wrong_type_is_a_value_error_and_a_type_error() -> None:
+    assert issubclass(BadArgumentType, ValueError) and issubclass(BadArgumentType, TypeError)
+    with pytest.raises(ValueError, match="run_for time must be a finite number of milliseconds"):
+        fresh().run_for("5")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import math
 import os
 import subprocess
@@ -54,18 +55,60 @@ def test_split_vote_rate_agrees_with_the_formula(pool, n, alive, latency):
     assert abs(rate - p) <= tolerance, (rate, p, tolerance)
 
 
+def _term1_outcome(trace):
+    """What ended term 1, read from the trace: the first leader, or the first election
+    timeout in term 1 (the start of a term-2 candidacy)."""
+    return next(e for e in trace if (e.kind == "state" and e.role == "leader")
+                or (e.kind == "timeout" and e.term >= 1))
+
+
 def test_split_vote_trial_reads_the_outcome_from_the_trace():
     outcomes = [split_vote_trial(seed, 5, 3, (100, 200), 20) for seed in range(40)]
     assert {split for split, _ in outcomes} == {True, False}
     for split, c in outcomes:
-        raw = c.trace.raw
-        assert [r[2] for r in raw if r[1] == "crash"] == [3, 4]
-        leaders = [r for r in raw if r[1] == "state" and r[4] == "leader"]
+        assert [e.node for e in c.trace.of("crash")] == [3, 4]
+        leaders = [e for e in c.trace.of("state") if e.role == "leader"]
         if split:  # term 1 ended with a node timing out again, and no leader of term 1
-            assert all(r[3] >= 2 for r in leaders)
-            assert any(r[1] == "timeout" and r[3] == 1 for r in raw)
+            assert all(e.term >= 2 for e in leaders)
+            assert any(e.term == 1 for e in c.trace.of("timeout"))
         else:
-            assert leaders and leaders[0][3] == 1
+            assert leaders and leaders[0].term == 1
+
+
+@pytest.mark.parametrize("seed,n,alive,election_timeout,latency", [
+    (520, 5, 3, (100, 2000), 100),             # the first candidate's second timeout: ~2500 ms
+    (4405945395149160020, 9, 5, (100, 200), 10),   # a voter's timer, reset at 183, fires at 344
+])
+def test_term_1_can_end_as_late_as_twice_the_longest_timeout(seed, n, alive, election_timeout,
+                                                             latency):
+    split, c = split_vote_trial(seed, n, alive, election_timeout, latency)
+    first = _term1_outcome(c.trace)
+    assert split is (first.kind == "timeout")
+    lo, hi = election_timeout
+    old_cut_off = hi + lo + 4 * latency + 1
+    assert old_cut_off < first.time <= 2 * hi
+
+
+def test_every_split_vote_trial_ends_by_twice_the_longest_timeout():
+    # extreme corners too: latency far above the timeouts, zero latency, tiny ranges, n = 1;
+    # (3, 2, (100, 2000), 100) used to raise for seeds 38 and 45
+    settings = [(1, 1, (5, 6), 0), (3, 2, (1, 1.5), 50), (3, 2, (100, 2000), 100),
+                (5, 5, (100, 100.01), 0), (7, 4, (10, 300), 1000), (9, 5, (100, 200), 10)]
+    for n, alive, election_timeout, latency in settings:
+        for seed in range(60):
+            split, c = split_vote_trial(seed, n, alive, election_timeout, latency)
+            first = _term1_outcome(c.trace)
+            assert split is (first.kind == "timeout")
+            assert first.time <= 2 * election_timeout[1]
+
+
+def test_split_vote_rate_with_late_voter_timeouts_agrees_with_the_formula(pool):
+    # seed 77 holds a trial whose term 1 ends at 344 ms, after the old cut-off (341 ms)
+    trials = 4000
+    rate = split_vote_rate(n=9, alive=5, election_timeout=(100, 200), latency=10, trials=trials,
+                           seed=77, executor=pool, progress=False)
+    p = split_vote_probability(9, 5, 0.1)
+    assert abs(rate - p) <= 4 * math.sqrt(p * (1 - p) / trials) + 1 / trials, (rate, p)
 
 
 # ---------------------------------------------------------------------- Figure 16 trials
@@ -73,28 +116,92 @@ def test_a_downtime_trial_follows_the_papers_method():
     lo, hi = 150, 300
     for seed in range(15):
         t = downtime_trial(seed, 5, (lo, hi))
-        raw = t.cluster.trace.raw
-        crash = [r for r in raw if r[1] == "crash"]
-        assert [(r[0], r[2]) for r in crash] == [(t.crash, t.leader)]
-        # the measured broadcast: the leader's heartbeat to all four, then the entry,
-        # which two followers miss (cut for that instant only)
-        beat = max(r[0] for r in raw if r[1] == "start")
-        sends = [r for r in raw if r[1] == "send" and r[2] == t.leader and r[0] == beat
-                 and r[4] == "AppendEntries"]
-        assert len(sends) == 8
-        behind = {r[3] for r in raw if r[1] == "drop" and r[0] == beat and r[7] == "unreachable"}
-        assert len(behind) == 2 and t.leader not in behind
+        trace = t.cluster.trace
+        assert [(e.time, e.node) for e in trace.of("crash")] == [(t.crash, t.leader)]
+        followers = set(range(5)) - {t.leader}
+        # the measured broadcast: every follower is sent a heartbeat, then the entry, which
+        # two followers miss (cut for that instant only)
+        beat = max(e.time for e in trace.of("start"))
+        sent = [e for e in trace.of("send") if e.time == beat and e.src == t.leader]
+        dropped = {e.id for e in trace.of("drop") if e.time == beat}
+        assert {e.dst for e in sent if e.id not in dropped} == followers
+        behind = {e.dst for e in trace.of("drop") if e.time == beat and e.reason == "unreachable"}
+        assert len(behind) == 2 and behind < followers
         assert 0 <= t.crash - beat < lo / 2
         # the end: the first AppendEntries delivered after the crash, from the new leader
-        after = [r for r in raw if r[0] > t.crash]
-        end = next(r for r in after if r[1] == "deliver" and r[4] == "AppendEntries")
-        assert end[0] == t.end and end[2] != t.leader
-        new = [r for r in after if r[1] == "state" and r[4] == "leader" and r[0] <= t.end]
-        assert [r[2] for r in new] == [end[2]]
+        after = [e for e in trace if e.time > t.crash]
+        end = next(e for e in after if e.kind == "deliver" and e.msg == "AppendEntries")
+        assert end.time == t.end and end.src != t.leader
+        new = [e for e in after if e.kind == "state" and e.role == "leader" and e.time <= t.end]
+        assert [e.node for e in new] == [end.src]
         if t.crash - beat > 4:  # the entry had arrived: the short logs cannot win
-            assert end[2] not in behind
+            assert end.src not in behind
         # nobody can time out before half the minimum timeout after the crash
         assert t.downtime >= lo / 2
+
+
+@pytest.mark.parametrize("election_timeout,latency", [((12, 24), (2, 4)),
+                                                      ((150, 300), (100, 100))])
+def test_the_crashed_leader_was_steady(election_timeout, latency):
+    # nobody starts an election between the crashed leader's own election and the crash: a
+    # candidacy already under way would shorten the downtime (12-24 ms used to show 7 ms)
+    for seed in range(40):
+        t = downtime_trial(seed, 5, election_timeout, latency=latency, persist_delay=(6, 12))
+        trace = t.cluster.trace
+        became = max(e.time for e in trace.of("state")
+                     if e.node == t.leader and e.role == "leader")
+        assert not [e for e in trace.of("timeout") if became < e.time <= t.crash], seed
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    # latency comparable to the timeouts: both relations fail; the jitter one is named first
+    (dict(election_timeout=(150, 300), latency=(150, 300)),
+     r"latency=\(150.0, 300.0\) is too uneven for election_timeout=\(150.0, 300.0\): "
+     r"need latency hi - lo < election_timeout lo / 2, got 150 ms >= 75 ms"),
+    (dict(election_timeout=(12, 24), latency=(2, 8)), r"got 6 ms >= 6 ms"),
+    (dict(election_timeout=(150, 300), latency=(100, 110), persist_delay=(10, 20)),
+     r"latency=\(100.0, 110.0\) and persist_delay=\(10.0, 20.0\) are too slow for "
+     r"election_timeout=\(150.0, 300.0\): need the mean broadcast time .* = 225 ms\) < "
+     r"the mean election timeout \(\(lo \+ hi\) / 2 = 225 ms\)"),
+])
+def test_timings_without_a_steady_leader_are_refused_up_front(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        downtime_trial(1, **kwargs)
+    with pytest.raises(ValueError, match=match):
+        election_downtime(**kwargs, trials=5, progress=False)
+
+
+def test_figure16_checks_every_range_before_running_any():
+    # 2-8 ms is fine for 150 ms timeouts but too uneven for the 12-24 ms line
+    with pytest.raises(ValueError, match=r"election_timeout=\(12.0, 24.0\)"):
+        figure16(trials=1, latency=(2, 8), progress=False)
+
+
+def test_slow_but_workable_networks_give_downtimes():
+    # one-way latency above the heartbeat interval (75 ms), but steady: a leader stays in office
+    lat = 100
+    r = election_downtime(election_timeout=(150, 300), latency=(lat, lat), persist_delay=(0, 5),
+                          trials=30, seed=2, progress=False)
+    assert r.censored == 0
+    # a candidacy after the crash, a vote round trip, then the first AppendEntries
+    assert min(r.times) >= 3 * lat
+    assert len(set(r.times)) == r.trials
+
+
+def test_a_trial_without_a_steady_leader_reports_it(monkeypatch):
+    import raftlab.experiments
+    from raftlab import Cluster, RaftNode
+
+    class NeverStands(RaftNode):
+        def on_timer(self, name):  # no election is ever started
+            if name != "election":
+                super().on_timer(name)
+
+    monkeypatch.setattr(raftlab.experiments, "Cluster",
+                        functools.partial(Cluster, node_class=NeverStands))
+    with pytest.raises(RuntimeError, match=r"downtime_trial seed=3: no steady leader \(one "
+                                           r"that every follower has heard\) in 3000000 ms"):
+        downtime_trial(3, election_timeout=(150, 300))
 
 
 def test_downtime_is_deterministic_and_seed_dependent():
@@ -150,7 +257,8 @@ def test_result_statistics():
     assert r.percentile(87.5) == pytest.approx(7.0)
     assert [row["censored"] for row in r.rows()] == [False, False, False, False, True]
     for q in (-1, 100.5, "50", None, math.nan):
-        with pytest.raises(ValueError, match="q must be a number in"):
+        with pytest.raises(ValueError, match=r"percentile q must be a finite number >= 0 and "
+                                             r"<= 100, got"):
             r.percentile(q)
 
 
@@ -162,11 +270,16 @@ def test_result_statistics():
     (dict(latency=(-1, 2)), "latency lower bound"),
     (dict(cap=0), "cap must be"),
     (dict(seed=1.5), "seed must be an int"),
+    (dict(logs_differ="no"), "logs_differ must be True or False, got 'no'"),
+    (dict(progress="no"), "progress must be True or False, got 'no'"),
     (dict(executor="pool"), "executor must be a concurrent.futures.Executor"),
 ])
 def test_bad_downtime_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         election_downtime(**{"trials": 5, "progress": False, **kwargs})
+    if "election_timeout" not in kwargs:  # figure16 takes the same arguments but the ranges
+        with pytest.raises(ValueError, match=match):
+            figure16(**{"trials": 5, "progress": False, **kwargs})
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -175,6 +288,8 @@ def test_bad_downtime_arguments(kwargs, match):
     (dict(election_timeout=(100, 100)), "lo < hi"),
     (dict(latency=-3), "latency must be"),
     (dict(trials=-1), "trials must be"),
+    (dict(seed="1"), "seed must be an int, got '1'"),
+    (dict(progress=None), "progress must be True or False"),
 ])
 def test_bad_split_vote_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -253,8 +368,12 @@ def test_cli_figure16_writes_png_and_csv():
 
 
 @pytest.mark.parametrize("args,message", [
-    (["figure16", "--trials", "0"], "--trials: must be an int >= 1, got 0"),
-    (["figure16", "--cap", "-5"], "--cap: must be a number of ms"),
+    (["figure16", "--trials", "0"], "--trials: trials must be an int >= 1, got 0"),
+    (["figure16", "--trials", "x"], "--trials: trials must be an int >= 1, got 'x'"),
+    (["figure16", "--cap", "-5"], "--cap: cap must be a finite number of ms > 0 and <= 86400000"),
+    (["figure16", "--cap", "nan"], "--cap: cap must be a finite number of ms > 0"),
+    (["figure16", "--seed", "1.5"], "--seed: seed must be an int, got '1.5'"),
+    (["figure16", "--workers", "0"], "--workers: workers must be an int >= 1, got 0"),
     (["figure17"], "invalid choice: 'figure17'"),
     (["figure16", "--trials", "2", "--out", "/no/such/folder/f.png"], "does not exist"),
     (["figure16", "--trials", "2", "--out", "fig.svg"], "use a .png name"),
