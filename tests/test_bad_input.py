@@ -126,7 +126,7 @@ CHECKS = [
     (lambda: check_range("t", (1, math.inf)), ValueError, r"^t must hold finite numbers of ms"),
     (lambda: check_range("t", None), BadArgumentType, r"^t must be a \(lo, hi\) pair"),
     (lambda: check_duration(-1, "wait"), ValueError,
-     r"^wait must be a finite number of milliseconds >= 0, got -1$"),
+     r"^wait must be a finite number of ms >= 0, got -1$"),
     (lambda: check_duration("5", "wait"), BadArgumentType, r"^wait must be a finite number"),
     (lambda: check_bool("flag", "no"), BadArgumentType, r"^flag must be True or False, got 'no'$"),
     (lambda: check_bool("flag", 1), BadArgumentType, r"got 1$"),
@@ -151,5 +151,5 @@ def test_good_values_pass_the_shared_checks_unchanged() -> None:
 
 def test_a_wrong_type_is_a_value_error_and_a_type_error() -> None:
     assert issubclass(BadArgumentType, ValueError) and issubclass(BadArgumentType, TypeError)
-    with pytest.raises(ValueError, match="run_for time must be a finite number of milliseconds"):
+    with pytest.raises(ValueError, match="run_for time must be a finite number of ms"):
         fresh().run_for("5")
