@@ -3,10 +3,12 @@
 #   make lab     create .venv, install raftlab with the [lab] extra, open JupyterLab on notebooks/
 #   make test    create .venv, install raftlab with the [test] extra, run every test and notebook
 #   make bench   run each benchmarks/*.py
-#   make clean   remove .venv and caches
+#   make clean   remove .venv (and .venv-*) and caches
 #
 # Settings (on the command line or in the environment):
 #   PYTHON=python3.11     the interpreter that creates .venv (must be >= $(MIN_PYTHON))
+#   VENV=.venv-3.10       the virtual environment to create and use (default .venv); CI uses
+#                         one per Python version: make test PYTHON=python3.10 VENV=.venv-3.10
 #   PYTEST_ARGS='-k foo'  extra arguments for pytest
 #   LAB_ARGS='--port=9999' extra arguments for jupyter lab
 
@@ -28,7 +30,7 @@ help:
 	@echo "make lab    set up .venv and open the notebooks in JupyterLab (127.0.0.1, token auth)"
 	@echo "make test   set up .venv and run all tests (tests/ and notebooks/)"
 	@echo "make bench  run the benchmarks in benchmarks/"
-	@echo "make clean  remove .venv and caches"
+	@echo "make clean  remove .venv (and .venv-*) and caches"
 
 # The virtual environment. Order-only prerequisite everywhere: .venv/bin/python
 # is a symlink whose target's timestamp says nothing about the venv.
@@ -73,6 +75,6 @@ bench: $(VENV)/.installed-test
 	[ $$found = 1 ] || echo "no benchmarks/*.py to run"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis dask-worker-space build dist *.egg-info tests/artifacts
+	rm -rf $(VENV) .venv-* .pytest_cache .hypothesis dask-worker-space build dist *.egg-info tests/artifacts
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
 	find . -name .ipynb_checkpoints -type d -prune -not -path './.git/*' -exec rm -rf {} +
