@@ -15,6 +15,7 @@ runs on its own, outside the source tree.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import shutil
 import subprocess
@@ -201,6 +202,13 @@ def check_consistency(pyproject: dict, env: dict, makefile_text: str | None = No
                 problems.append(f"'{name}' is in the [{sub}] extra but not in [test]")
             elif any(not spec_implies(test[name], op, v) for op, v in specs):
                 problems.append(f"[test] allows a '{name}' that [{sub}] does not: {test[name]} vs {specs}")
+
+    # [test] brings the build backend for the wheel test: no older than [build-system] asks.
+    for text in pyproject.get("build-system", {}).get("requires", []):
+        name, _, specs = parse_requirement(text)
+        if name in test and any(not spec_implies(test[name], op, v) for op, v in specs):
+            problems.append(f"[test] allows a '{name}' that [build-system] does not: "
+                            f"{test[name]} vs {specs}")
 
     # environment.yml's pip section lists exactly the test extra, no looser.
     if env["name"] != "raftlab":
@@ -459,6 +467,11 @@ def test_checker_catches_broken_pyproject(pyproject, env_text, makefile_text):
     assert any("MIN_PYTHON" in p for p in problems)
 
     broken = copy.deepcopy(pyproject)
+    broken["build-system"]["requires"] = ["setuptools>=80"]
+    problems = check_consistency(broken, env, makefile_text)
+    assert any("[test] allows a 'setuptools' that [build-system] does not" in p for p in problems)
+
+    broken = copy.deepcopy(pyproject)
     broken["project"]["dependencies"] = ["tqdm"]
     assert any("no dependencies" in p for p in check_consistency(broken, env, makefile_text))
 
@@ -566,3 +579,97 @@ def test_ci_checker_catches_claims_ci_does_not_test(pyproject, env_text, ci_file
     problems = check_ci_pythons(pyproject, env, ci_files["ci_text"], ci_files["workflow_text"],
                                 readme)
     assert any("does not say that CI tests Python 3.13" in p for p in problems)
+
+
+# --------------------------------------------------------------------------
+# A wheel built from the tree installs and runs without the tree.
+
+# Run with -I -S: no PYTHONPATH, no user or venv site-packages (so not the editable install),
+# no current directory on sys.path; only the wheel's target directory.
+_ELECTION = """
+import hashlib, json, sys
+sys.path.insert(0, sys.argv[1])
+import raftlab
+from raftlab import Cluster
+c = Cluster(3, seed=1)
+leader = c.check_one_leader()
+c.one("x", 3)
+print(json.dumps({"file": raftlab.__file__, "version": raftlab.__version__, "leader": leader,
+                  "trace": hashlib.sha256(c.trace.to_json().encode()).hexdigest()}))
+"""
+
+
+def _has_build_backend() -> bool:
+    """True if this environment has a setuptools that [build-system] accepts (the [test] extra
+    brings one); otherwise pip builds the wheel in an isolated environment it downloads."""
+    from importlib import metadata
+
+    with PYPROJECT.open("rb") as f:
+        requires = tomllib.load(f)["build-system"]["requires"]
+    try:
+        installed = metadata.version("setuptools")
+    except metadata.PackageNotFoundError:
+        return False
+    release = re.match(r"\d+(?:\.\d+)*", installed)
+    have = [("==", release.group(0))] if release else []
+    return all(spec_implies(have, op, v)
+               for text in requires for name, _, specs in [parse_requirement(text)]
+               if name == "setuptools" for op, v in specs)
+
+
+def _built_wheel(tmp_path: Path) -> Path:
+    """Build the wheel from a copy of the tree (a build/ left in the tree could add stale files)."""
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis",
+        ".pytest_cache", "artifacts", ".ipynb_checkpoints"))
+    out = tmp_path / "wheels"
+    cmd = [sys.executable, "-m", "pip", "--disable-pip-version-check", "wheel", "--no-deps",
+           "--wheel-dir", str(out), str(src)]
+    if _has_build_backend():
+        cmd[5:5] = ["--no-build-isolation", "--no-index"]  # offline, with this venv's setuptools
+    run = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    wheels = list(out.glob("raftlab-*.whl"))
+    assert len(wheels) == 1, wheels
+    return wheels[0]
+
+
+def test_wheel_installs_outside_the_tree_and_runs_an_election(tmp_path):
+    wheel = _built_wheel(tmp_path)
+    assert wheel.name == "raftlab-0.1.0-py3-none-any.whl"
+
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+    top = {n.split("/")[0] for n in names}
+    assert top == {"raftlab", "raftlab-0.1.0.dist-info"}, top  # no tests/, notebooks/, ...
+    packaged = {n for n in names if n.startswith("raftlab/") and n.endswith(".py")}
+    expected = {p.relative_to(ROOT).as_posix() for p in (ROOT / "raftlab").rglob("*.py")}
+    assert packaged == expected
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+
+    target = tmp_path / "site"
+    run = subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "install",
+                          "--no-deps", "--no-index", "--target", str(target), str(wheel)],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    entry_points = next(target.glob("raftlab-*.dist-info")) / "entry_points.txt"
+    assert "raftlab = raftlab.cli:main" in entry_points.read_text()
+
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    run = subprocess.run([sys.executable, "-I", "-S", "-c", _ELECTION, str(target)],
+                         cwd=outside, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    got = json.loads(run.stdout)
+    assert Path(got["file"]).resolve().is_relative_to(target.resolve()), got["file"]
+    assert got["version"] == "0.1.0"
+
+    # the installed copy runs the same election as the tree, event for event
+    from raftlab import Cluster
+
+    c = Cluster(3, seed=1)
+    leader = c.check_one_leader()
+    c.one("x", 3)
+    assert got["leader"] == leader
+    assert got["trace"] == hashlib.sha256(c.trace.to_json().encode()).hexdigest()
