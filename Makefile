@@ -11,12 +11,14 @@
 #                         one per Python version: make test PYTHON=python3.10 VENV=.venv-3.10
 #   PYTEST_ARGS='-k foo'  extra arguments for pytest
 #   LAB_ARGS='--port=9999' extra arguments for jupyter lab
+#   LAB_ROOT=notebooks    the folder jupyter lab serves
 
 PYTHON ?= python3
 VENV ?= .venv
 MIN_PYTHON := 3.10
 PYTEST_ARGS ?=
 LAB_ARGS ?=
+LAB_ROOT ?= notebooks
 PIP_FLAGS ?= --disable-pip-version-check
 
 VPY := $(VENV)/bin/python
@@ -58,8 +60,15 @@ $(VENV)/.installed-test: pyproject.toml | $(VPY)
 install-lab: $(VENV)/.installed-lab
 install-test: $(VENV)/.installed-test
 
+# jupyter-config/ holds the kit's JupyterLab defaults (labconfig/default_setting_overrides.json:
+# no "official Jupyter news?" pop-up, no update checks). JUPYTER_CONFIG_PATH adds it for this
+# server only; a user's own settings still win. tests/test_browser.py starts JupyterLab
+# through this target.
+LAB_CONFIG := $(CURDIR)/jupyter-config
+
 lab: $(VENV)/.installed-lab
-	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
+	JUPYTER_CONFIG_PATH="$(LAB_CONFIG)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	  $(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(LAB_ROOT)" $(ALLOW_ROOT) $(LAB_ARGS)
 
 test: $(VENV)/.installed-test
 	$(VPY) -m pytest $(PYTEST_ARGS)
