@@ -83,7 +83,9 @@ def lab_server(tmp_path):
                      ("JUPYTERLAB_WORKSPACES_DIR", "workspaces")]:
         (tmp_path / sub).mkdir()
         env[var] = str(tmp_path / sub)
-    env.pop("JUPYTER_CONFIG_PATH", None)
+    # no outer make's settings (`make test VENV=...` passes them on in MAKEFLAGS)
+    for var in ("JUPYTER_CONFIG_PATH", "MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"):
+        env.pop(var, None)
     _write_settings(tmp_path / "settings")
     port, token = _free_port(), secrets.token_hex(16)
     make, venv = shutil.which("make"), Path(sys.prefix)
