@@ -3,18 +3,22 @@
 #   make lab     create .venv, install raftlab with the [lab] extra, open JupyterLab on notebooks/
 #   make test    create .venv, install raftlab with the [test] extra, run every test and notebook
 #   make bench   run each benchmarks/*.py
-#   make clean   remove .venv and caches
+#   make clean   remove .venv (and .venv-*) and caches
 #
 # Settings (on the command line or in the environment):
 #   PYTHON=python3.11     the interpreter that creates .venv (must be >= $(MIN_PYTHON))
+#   VENV=.venv-3.10       the virtual environment to create and use (default .venv); CI uses
+#                         one per Python version: make test PYTHON=python3.10 VENV=.venv-3.10
 #   PYTEST_ARGS='-k foo'  extra arguments for pytest
 #   LAB_ARGS='--port=9999' extra arguments for jupyter lab
+#   LAB_ROOT=notebooks    the folder jupyter lab serves
 
 PYTHON ?= python3
 VENV ?= .venv
 MIN_PYTHON := 3.10
 PYTEST_ARGS ?=
 LAB_ARGS ?=
+LAB_ROOT ?= notebooks
 PIP_FLAGS ?= --disable-pip-version-check
 
 VPY := $(VENV)/bin/python
@@ -28,7 +32,7 @@ help:
 	@echo "make lab    set up .venv and open the notebooks in JupyterLab (127.0.0.1, token auth)"
 	@echo "make test   set up .venv and run all tests (tests/ and notebooks/)"
 	@echo "make bench  run the benchmarks in benchmarks/"
-	@echo "make clean  remove .venv and caches"
+	@echo "make clean  remove .venv (and .venv-*) and caches"
 
 # The virtual environment. Order-only prerequisite everywhere: .venv/bin/python
 # is a symlink whose target's timestamp says nothing about the venv.
@@ -56,8 +60,15 @@ $(VENV)/.installed-test: pyproject.toml | $(VPY)
 install-lab: $(VENV)/.installed-lab
 install-test: $(VENV)/.installed-test
 
+# jupyter-config/ holds the kit's JupyterLab defaults (labconfig/default_setting_overrides.json:
+# no "official Jupyter news?" pop-up, no update checks). JUPYTER_CONFIG_PATH adds it for this
+# server only; a user's own settings still win. tests/test_browser.py starts JupyterLab
+# through this target.
+LAB_CONFIG := $(CURDIR)/jupyter-config
+
 lab: $(VENV)/.installed-lab
-	$(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
+	JUPYTER_CONFIG_PATH="$(LAB_CONFIG)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}" \
+	  $(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(LAB_ROOT)" $(ALLOW_ROOT) $(LAB_ARGS)
 
 test: $(VENV)/.installed-test
 	$(VPY) -m pytest $(PYTEST_ARGS)
@@ -73,6 +84,6 @@ bench: $(VENV)/.installed-test
 	[ $$found = 1 ] || echo "no benchmarks/*.py to run"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis dask-worker-space build dist *.egg-info tests/artifacts
+	rm -rf $(VENV) .venv-* .pytest_cache .hypothesis dask-worker-space build dist *.egg-info tests/artifacts
 	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
 	find . -name .ipynb_checkpoints -type d -prune -not -path './.git/*' -exec rm -rf {} +

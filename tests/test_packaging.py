@@ -6,12 +6,21 @@ builds from the `test` extra in pyproject.toml.  These tests parse both files
 needed) and fail when one of them lists a package, a version or a Python that
 the other does not allow.  The checker itself is tested on broken copies of
 the real files, so a check that can never fail would be caught too.
+
+They also check that the Python versions pyproject.toml claims are the ones CI tests
+(.ci/run, the GitHub workflow, the README), and that a wheel built from the tree installs and
+runs on its own, outside the source tree.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import shutil
+import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -25,6 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = ROOT / "pyproject.toml"
 ENVIRONMENT = ROOT / "environment.yml"
 MAKEFILE = ROOT / "Makefile"
+CI_RUN = ROOT / ".ci" / "run"
+WORKFLOW = ROOT / ".github" / "workflows" / "ci.yml"
+README = ROOT / "README.md"
 
 
 # --------------------------------------------------------------------------
@@ -191,6 +203,13 @@ def check_consistency(pyproject: dict, env: dict, makefile_text: str | None = No
             elif any(not spec_implies(test[name], op, v) for op, v in specs):
                 problems.append(f"[test] allows a '{name}' that [{sub}] does not: {test[name]} vs {specs}")
 
+    # [test] brings the build backend for the wheel test: no older than [build-system] asks.
+    for text in pyproject.get("build-system", {}).get("requires", []):
+        name, _, specs = parse_requirement(text)
+        if name in test and any(not spec_implies(test[name], op, v) for op, v in specs):
+            problems.append(f"[test] allows a '{name}' that [build-system] does not: "
+                            f"{test[name]} vs {specs}")
+
     # environment.yml's pip section lists exactly the test extra, no looser.
     if env["name"] != "raftlab":
         problems.append(f"environment.yml name is {env['name']!r}, expected 'raftlab'")
@@ -242,6 +261,97 @@ def check_consistency(pyproject: dict, env: dict, makefile_text: str | None = No
 
 
 # --------------------------------------------------------------------------
+# The Python versions claimed (requires-python, classifiers) against the ones CI tests.
+
+
+def claimed_pythons(pyproject: dict) -> list[str]:
+    """'Programming Language :: Python :: 3.10' classifiers -> ['3.10', ...], in order."""
+    found = []
+    for c in pyproject["project"].get("classifiers", []):
+        m = re.fullmatch(r"Programming Language :: Python :: (3\.\d+)", c.strip())
+        if m:
+            found.append(m.group(1))
+    return sorted(found, key=version_key)
+
+
+def ci_pythons(ci_text: str) -> list[str]:
+    """The versions in .ci/run's `CI_PYTHONS=(3.11 3.10 3.13)` line, in its order."""
+    m = re.search(r"^CI_PYTHONS=\(([^)]*)\)\s*$", ci_text, re.M)
+    return m.group(1).split() if m else []
+
+
+def workflow_pythons(workflow_text: str) -> list[str]:
+    """The versions of the workflow's `python-version: |` block (one per line)."""
+    lines = workflow_text.splitlines()
+    for i, line in enumerate(lines):
+        m = re.match(r"^(\s*)python-version:\s*\|\s*$", line)
+        if not m:
+            continue
+        indent, versions = len(m.group(1)), []
+        for nxt in lines[i + 1:]:
+            if nxt.strip() and len(nxt) - len(nxt.lstrip()) <= indent:
+                break
+            if nxt.strip():
+                versions.append(nxt.strip().strip("'\""))
+        return versions
+    return []
+
+
+def readme_ci_line(readme_text: str) -> str:
+    """The README's bullet that says what CI runs."""
+    for block in re.split(r"\n(?=- |\n)", readme_text):
+        if block.startswith("- CI runs `.ci/run`"):
+            return " ".join(block.split())
+    return ""
+
+
+def check_ci_pythons(pyproject: dict, env: dict, ci_text: str, workflow_text: str,
+                     readme_text: str) -> list[str]:
+    problems: list[str] = []
+    claimed = claimed_pythons(pyproject)
+    if not claimed:
+        return ["pyproject.toml has no 'Programming Language :: Python :: 3.X' classifiers"]
+    lowest, newest = claimed[0], claimed[-1]
+    requires = pyproject["project"].get("requires-python", "")
+    floors = [v for op, v in parse_requirement("python" + requires)[2] if op == ">="]
+    if not floors or version_key(floors[0]) != version_key(lowest):
+        problems.append(f"requires-python {requires!r} does not start at the lowest "
+                        f"classifier, Python {lowest}")
+    minors = [int(v.split(".")[1]) for v in claimed]
+    if minors != list(range(minors[0], minors[-1] + 1)):
+        problems.append(f"the Python classifiers skip a version: {claimed}")
+
+    tested = ci_pythons(ci_text)
+    if not tested:
+        problems.append(".ci/run has no CI_PYTHONS=(...) line")
+    if len(set(tested)) != len(tested):
+        problems.append(f".ci/run tests a version twice: {tested}")
+    for version, what in [(lowest, "lowest"), (newest, "newest")]:
+        if version not in tested:
+            problems.append(f"the {what} claimed Python, {version}, is not tested by .ci/run "
+                            f"(CI_PYTHONS={tested})")
+    for version in tested:
+        if version not in claimed:
+            problems.append(f".ci/run tests Python {version}, which pyproject.toml does not claim")
+    env_py = conda_python_version(env["conda"])
+    if env_py is not None and ".".join(env_py.split(".")[:2]) not in tested:
+        problems.append(f"environment.yml's python={env_py} is not tested by .ci/run")
+
+    in_workflow = workflow_pythons(workflow_text)
+    if sorted(in_workflow, key=version_key) != sorted(tested, key=version_key):
+        problems.append(f"the GitHub workflow sets up Python {in_workflow}, "
+                        f"but .ci/run tests {tested}")
+
+    line = readme_ci_line(readme_text)
+    if not line:
+        problems.append("README.md has no '- CI runs `.ci/run`' line")
+    for version in tested:
+        if line and not re.search(rf"(?<![\d.]){re.escape(version)}(?![\d])", line):
+            problems.append(f"README.md's CI line does not say that CI tests Python {version}")
+    return problems
+
+
+# --------------------------------------------------------------------------
 # Tests on the real files.
 
 
@@ -259,6 +369,13 @@ def env_text() -> str:
 @pytest.fixture(scope="module")
 def makefile_text() -> str:
     return MAKEFILE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def ci_files() -> dict:
+    return {"ci_text": CI_RUN.read_text(encoding="utf-8"),
+            "workflow_text": WORKFLOW.read_text(encoding="utf-8"),
+            "readme_text": README.read_text(encoding="utf-8")}
 
 
 def test_pyproject_metadata(pyproject):
@@ -350,6 +467,11 @@ def test_checker_catches_broken_pyproject(pyproject, env_text, makefile_text):
     assert any("MIN_PYTHON" in p for p in problems)
 
     broken = copy.deepcopy(pyproject)
+    broken["build-system"]["requires"] = ["setuptools>=80"]
+    problems = check_consistency(broken, env, makefile_text)
+    assert any("[test] allows a 'setuptools' that [build-system] does not" in p for p in problems)
+
+    broken = copy.deepcopy(pyproject)
     broken["project"]["dependencies"] = ["tqdm"]
     assert any("no dependencies" in p for p in check_consistency(broken, env, makefile_text))
 
@@ -385,3 +507,169 @@ def test_parse_requirement():
     assert parse_requirement("ipykernel") == ("ipykernel", (), [])
     with pytest.raises(ValueError):
         parse_requirement("foo >> 3")
+
+
+# --------------------------------------------------------------------------
+# The Python versions CI tests are the ones pyproject.toml claims.
+
+
+def test_ci_tests_the_lowest_and_newest_claimed_python(pyproject, env_text, ci_files):
+    env = parse_environment_yml(env_text)
+    assert check_ci_pythons(pyproject, env, **ci_files) == []
+    assert claimed_pythons(pyproject) == ["3.10", "3.11", "3.12", "3.13"]
+    assert ci_pythons(ci_files["ci_text"]) == ["3.11", "3.10", "3.13"]
+
+
+def test_ci_runs_the_readme_test_command_per_python(ci_files):
+    text = ci_files["ci_text"]
+    assert re.search(r'^\s*make test PYTHON="\$\{PY\[\$want\]\}" VENV="\$venv"', text, re.M)
+    assert "for want in \"${CI_PYTHONS[@]}\"" in text
+    # a failed `make test` (pytest's 5 for "no tests" included) fails the whole run
+    assert re.search(r'^exit "\$failed"\s*$', text, re.M)
+
+
+@pytest.mark.parametrize(
+    "what, edit, expected",
+    [
+        ("ci_text", lambda t: t.replace("CI_PYTHONS=(3.11 3.10 3.13)", "CI_PYTHONS=(3.11 3.10)"),
+         "the newest claimed Python, 3.13, is not tested"),
+        ("ci_text", lambda t: t.replace("CI_PYTHONS=(3.11 3.10 3.13)", "CI_PYTHONS=(3.11 3.13)"),
+         "the lowest claimed Python, 3.10, is not tested"),
+        ("ci_text", lambda t: t.replace("CI_PYTHONS=(3.11 3.10 3.13)",
+                                        "CI_PYTHONS=(3.11 3.10 3.13 3.9)"),
+         "tests Python 3.9, which pyproject.toml does not claim"),
+        ("ci_text", lambda t: t.replace("CI_PYTHONS=(3.11 3.10 3.13)",
+                                        "CI_PYTHONS=(3.10 3.10 3.13)"),
+         "tests a version twice"),
+        ("ci_text", lambda t: t.replace("CI_PYTHONS=(", "PYTHONS=("), "has no CI_PYTHONS"),
+        ("workflow_text", lambda t: re.sub(r"^(\s+)3\.10\s*\n", "", t, flags=re.M),
+         "the GitHub workflow sets up Python"),
+        ("readme_text", lambda t: t.replace("- CI runs `.ci/run`", "- CI uses `.ci/run`"),
+         "README.md has no '- CI runs `.ci/run`' line"),
+    ],
+)
+def test_ci_checker_catches_drift(pyproject, env_text, ci_files, what, edit, expected):
+    broken = dict(ci_files)
+    broken[what] = edit(ci_files[what])
+    assert broken[what] != ci_files[what]
+    problems = check_ci_pythons(pyproject, parse_environment_yml(env_text), **broken)
+    assert any(expected in p for p in problems), problems
+
+
+def test_ci_checker_catches_claims_ci_does_not_test(pyproject, env_text, ci_files):
+    import copy
+
+    env = parse_environment_yml(env_text)
+    broken = copy.deepcopy(pyproject)
+    broken["project"]["classifiers"].append("Programming Language :: Python :: 3.14")
+    assert any("the newest claimed Python, 3.14, is not tested" in p
+               for p in check_ci_pythons(broken, env, **ci_files))
+
+    broken = copy.deepcopy(pyproject)
+    broken["project"]["classifiers"].remove("Programming Language :: Python :: 3.12")
+    assert any("skip a version" in p for p in check_ci_pythons(broken, env, **ci_files))
+
+    broken = copy.deepcopy(pyproject)
+    broken["project"]["requires-python"] = ">=3.9"
+    assert any("does not start at the lowest classifier" in p
+               for p in check_ci_pythons(broken, env, **ci_files))
+
+    assert "3.13" in readme_ci_line(ci_files["readme_text"])
+    readme = ci_files["readme_text"].replace("3.13", "3.x")
+    problems = check_ci_pythons(pyproject, env, ci_files["ci_text"], ci_files["workflow_text"],
+                                readme)
+    assert any("does not say that CI tests Python 3.13" in p for p in problems)
+
+
+# --------------------------------------------------------------------------
+# A wheel built from the tree installs and runs without the tree.
+
+# Run with -I -S: no PYTHONPATH, no user or venv site-packages (so not the editable install),
+# no current directory on sys.path; only the wheel's target directory.
+_ELECTION = """
+import hashlib, json, sys
+sys.path.insert(0, sys.argv[1])
+import raftlab
+from raftlab import Cluster
+c = Cluster(3, seed=1)
+leader = c.check_one_leader()
+c.one("x", 3)
+print(json.dumps({"file": raftlab.__file__, "version": raftlab.__version__, "leader": leader,
+                  "trace": hashlib.sha256(c.trace.to_json().encode()).hexdigest()}))
+"""
+
+
+def _has_build_backend() -> bool:
+    """True if this environment has a setuptools that [build-system] accepts (the [test] extra
+    brings one); otherwise pip builds the wheel in an isolated environment it downloads."""
+    from importlib import metadata
+
+    with PYPROJECT.open("rb") as f:
+        requires = tomllib.load(f)["build-system"]["requires"]
+    try:
+        installed = metadata.version("setuptools")
+    except metadata.PackageNotFoundError:
+        return False
+    release = re.match(r"\d+(?:\.\d+)*", installed)
+    have = [("==", release.group(0))] if release else []
+    return all(spec_implies(have, op, v)
+               for text in requires for name, _, specs in [parse_requirement(text)]
+               if name == "setuptools" for op, v in specs)
+
+
+def _built_wheel(tmp_path: Path) -> Path:
+    """Build the wheel from a copy of the tree (a build/ left in the tree could add stale files)."""
+    src = tmp_path / "src"
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis",
+        ".pytest_cache", "artifacts", ".ipynb_checkpoints"))
+    out = tmp_path / "wheels"
+    cmd = [sys.executable, "-m", "pip", "--disable-pip-version-check", "wheel", "--no-deps",
+           "--wheel-dir", str(out), str(src)]
+    if _has_build_backend():
+        cmd[5:5] = ["--no-build-isolation", "--no-index"]  # offline, with this venv's setuptools
+    run = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    wheels = list(out.glob("raftlab-*.whl"))
+    assert len(wheels) == 1, wheels
+    return wheels[0]
+
+
+def test_wheel_installs_outside_the_tree_and_runs_an_election(tmp_path):
+    wheel = _built_wheel(tmp_path)
+    assert wheel.name == "raftlab-0.1.0-py3-none-any.whl"
+
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+    top = {n.split("/")[0] for n in names}
+    assert top == {"raftlab", "raftlab-0.1.0.dist-info"}, top  # no tests/, notebooks/, ...
+    packaged = {n for n in names if n.startswith("raftlab/") and n.endswith(".py")}
+    expected = {p.relative_to(ROOT).as_posix() for p in (ROOT / "raftlab").rglob("*.py")}
+    assert packaged == expected
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+
+    target = tmp_path / "site"
+    run = subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "install",
+                          "--no-deps", "--no-index", "--target", str(target), str(wheel)],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    entry_points = next(target.glob("raftlab-*.dist-info")) / "entry_points.txt"
+    assert "raftlab = raftlab.cli:main" in entry_points.read_text()
+
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    run = subprocess.run([sys.executable, "-I", "-S", "-c", _ELECTION, str(target)],
+                         cwd=outside, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    got = json.loads(run.stdout)
+    assert Path(got["file"]).resolve().is_relative_to(target.resolve()), got["file"]
+    assert got["version"] == "0.1.0"
+
+    # the installed copy runs the same election as the tree, event for event
+    from raftlab import Cluster
+
+    c = Cluster(3, seed=1)
+    leader = c.check_one_leader()
+    c.one("x", 3)
+    assert got["leader"] == leader
+    assert got["trace"] == hashlib.sha256(c.trace.to_json().encode()).hexdigest()

@@ -484,8 +484,9 @@ def random_session(seed: int, steps: int, timeline: bool) -> None:
         check_election_safety(lab.cluster.trace)
         assert replay(lab.script()).trace.to_json() == lab.cluster.trace.to_json()
     except Exception as exc:
-        exc.add_note(f"random panel session seed={seed} (timeline={timeline}); "
-                     f"actions: {done}")
+        note = f"random panel session seed={seed} (timeline={timeline}); actions: {done}"
+        # BaseException.add_note is new in 3.11; pytest shows __notes__ on 3.10 too
+        exc.__notes__ = [*getattr(exc, "__notes__", []), note]
         raise
 
 
