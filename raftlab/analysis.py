@@ -18,6 +18,7 @@ from operator import attrgetter
 from typing import Any, Iterable, NamedTuple, Optional, Sequence
 
 from .formatting import cell_text, text_table
+from .validation import check_number
 
 __all__ = ["Span", "Partition", "Election", "NodeSummary", "VoteAnswer", "OUTCOMES", "as_trace",
            "check_window", "index_window", "node_count", "role_spans", "disconnect_spans",
@@ -135,9 +136,7 @@ def check_window(trace: Any, start: Optional[float], end: Optional[float]) -> tu
     lo = 0.0 if start is None else start
     hi = trace.end_time if end is None else end
     for name, value in (("start", lo), ("end", hi)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value) \
-                or value < 0:
-            raise ValueError(f"{name} must be a number of ms >= 0, got {value!r}")
+        check_number(name, value, 0, unit="ms", finite=False)
     if lo > hi:
         raise ValueError(f"start {lo!r} ms is after end {hi!r} ms; need start <= end")
     return float(lo), float(hi)

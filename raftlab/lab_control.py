@@ -19,7 +19,6 @@ events of that window), not to the whole trace.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -28,6 +27,7 @@ from .config import SETTINGS, NetworkConfig, RaftConfig
 from .formatting import format_ms, plain_number
 from .recording import Recorder
 from .status import TraceDigest, describe_event
+from .validation import check_number
 
 __all__ = ["LabController", "Outcome", "LabState", "Header", "NodeRow", "TimelineWindow",
            "parse_groups", "check_ms_range", "MAX_VOTES"]
@@ -71,9 +71,7 @@ def parse_groups(text: str, n: int) -> list[list[int]]:
 
 
 def _ms(what: str, value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or math.isnan(value):
-        raise ValueError(f"{what} must be a number of ms, got {value!r}")
-    return plain_number(value)
+    return plain_number(check_number(what, value, unit="ms"))
 
 
 def check_ms_range(what: str, lo: Any, hi: Any, minimum: float) -> tuple[Any, Any]:
@@ -171,9 +169,7 @@ class LabController:
     def __init__(self, cluster: Cluster, *, window: float = 3000) -> None:
         if not isinstance(cluster, Cluster):
             raise ValueError(f"the lab needs a raftlab Cluster, got {type(cluster).__name__}")
-        if isinstance(window, bool) or not isinstance(window, (int, float)) or \
-                not 10 <= window <= 600_000:
-            raise ValueError(f"window must be a number of ms in 10..600000, got {window!r}")
+        check_number("window", window, 10, 600_000, unit="ms")
         self.window = window
         self.attach(cluster)
 

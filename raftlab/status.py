@@ -19,6 +19,7 @@ from typing import Any, Optional
 from .formatting import format_ms
 from .safety import SafetyMonitor
 from .trace import as_event
+from .validation import check_int
 
 __all__ = ["NodeStatus", "TraceDigest", "describe_event"]
 
@@ -49,9 +50,7 @@ class TraceDigest:
 
     def __init__(self, trace: Any, last: int = 12, heartbeats: bool = False,
                  timers: bool = False) -> None:
-        if isinstance(last, bool) or not isinstance(last, int) or last < 1:
-            raise ValueError(f"last must be an int >= 1 (how many recent events to keep), "
-                             f"got {last!r}")
+        check_int("last (how many recent events to keep)", last, 1)
         self.trace = trace
         self.n: int = trace.n or 0
         self._pos = 0
