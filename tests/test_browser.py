@@ -5,7 +5,8 @@ environment; on 127.0.0.1 with token auth, throw-away config/data/runtime/settin
 of notebook 05 so nothing is written back), open the notebook, check that JupyterLab does not
 ask about "official Jupyter news", Run All, then click "crash N" on the leader the page names,
 step time with "+1 s", and wait until the page names a new leader; then press play, see time
-run, pause, and see it stop. A screenshot of the panel is saved in tests/artifacts/.
+run, pause, and see it stop. A screenshot of the panel is saved in tests/artifacts/ (and
+copied to $RAFTLAB_PANEL_PNG if set: docs/make_images.py makes the README's picture so).
 
 Outside CI the test is skipped only if /usr/bin/chromium is missing; with CI=true it never skips.
 """
@@ -258,3 +259,6 @@ def _crash_the_leader(url: str) -> None:
         finally:
             browser.close()
     assert shot.stat().st_size > 10_000
+    copy_to = os.environ.get("RAFTLAB_PANEL_PNG")  # docs/make_images.py asks for a copy
+    if copy_to:
+        shutil.copy(shot, copy_to)
