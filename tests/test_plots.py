@@ -298,3 +298,14 @@ def test_downtime_cdf_is_still_importable_from_plots():
     assert "downtime_cdf" in dir(raftlab.plots)
     with pytest.raises(AttributeError, match="no_such_plot"):
         raftlab.plots.no_such_plot
+
+
+def test_the_readme_timeline_picture_can_be_regenerated(tmp_path) -> None:
+    import runpy
+    from pathlib import Path
+    script = Path(__file__).resolve().parent.parent / "docs" / "make_images.py"
+    make_images = runpy.run_path(str(script))
+    out = tmp_path / "timeline.png"
+    make_images["timeline_png"](out)
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+    assert make_images["main"](["nonsense"]) == 2
