@@ -127,7 +127,7 @@ class NodeEnv:
 
     def set_timer(self, name: str, delay: float) -> None:
         """Fire ``node.on_timer(name)`` after ``delay`` ms, replacing a pending one."""
-        if not 0 <= delay < _INF or isinstance(delay, bool):
+        if not 0 <= delay < _INF:
             raise ValueError(f"node {self.id}: set_timer({name!r}, {delay!r}): the delay must "
                              f"be a finite number of ms >= 0")
         if type(name) is not str:

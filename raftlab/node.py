@@ -105,10 +105,10 @@ class RaftNode:
         """Answer an RPC request (every role alike after the term check)."""
         if msg.term > self.current_term:
             self._become_follower(msg.term)
-        if isinstance(msg, RequestVote):
-            return self._handle_request_vote(msg)
-        if isinstance(msg, AppendEntries):
+        if type(msg) is AppendEntries:
             return self._handle_append_entries(msg)
+        if type(msg) is RequestVote:
+            return self._handle_request_vote(msg)
         raise TypeError(f"node {self.me}: unexpected request {msg!r}")
 
     def handle_reply(self, src: int, request: Message, reply: Message) -> None:
@@ -254,7 +254,7 @@ class RaftNode:
                 self._become_leader()
 
     def _leader_reply(self, src: int, request: Message, reply: Message) -> None:
-        if not isinstance(reply, AppendEntriesReply) or not isinstance(request, AppendEntries):
+        if type(reply) is not AppendEntriesReply:  # then the request was an AppendEntries
             return
         if reply.success:
             match = request.prev_log_index + len(request.entries)
