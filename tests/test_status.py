@@ -21,9 +21,9 @@ def test_digest_update_is_incremental_and_matches_a_fresh_one():
     fresh = TraceDigest(c.trace).update()
     assert d.rows(c.now) == fresh.rows(c.now)
     assert list(d.recent) == list(fresh.recent)
-    assert all(not (e[1] in ("send", "deliver", "drop") and e[4].startswith("AppendEntries"))
+    assert all(not (e.kind in ("send", "deliver", "drop") and e.msg.startswith("AppendEntries"))
                for e in d.recent)
-    assert all(e[1] != "timer" for e in d.recent)
+    assert all(e.kind != "timer" for e in d.recent)
 
 
 def test_digest_shows_timer_events_only_when_asked():
@@ -31,8 +31,8 @@ def test_digest_shows_timer_events_only_when_asked():
     c.run_for(1000)
     quiet = TraceDigest(c.trace, last=50).update()
     chatty = TraceDigest(c.trace, last=50, timers=True).update()
-    assert not any(e[1] == "timer" for e in quiet.recent)
-    assert any(e[1] == "timer" for e in chatty.recent)
+    assert not any(e.kind == "timer" for e in quiet.recent)
+    assert any(e.kind == "timer" for e in chatty.recent)
 
 
 def test_digest_reads_each_event_a_bounded_number_of_times():
@@ -42,7 +42,7 @@ def test_digest_reads_each_event_a_bounded_number_of_times():
     # (what the safety check reads) arrive between almost every pair of updates
     source = Cluster(5, seed=7, reliable=False, election_timeout=(100, 150))
     source.run_for(20_000)
-    events = source.trace.raw
+    events = list(source.trace)
     trace = CountingTrace(5, meta=dict(source.trace.meta))
     d = TraceDigest(trace)
     CountingList.reads = 0
@@ -86,11 +86,11 @@ def test_describe_event_reads_every_kind():
     c.one("x", 3)
     c.trace.append((c.now, "note", 1, "hello"))
     kinds = set()
-    for e in c.trace.raw:
+    for e in c.trace:
         line = describe_event(e)
-        assert line.split()[1] == "ms" and float(line.split()[0]) == e[0]
-        assert "[" not in line.split("ms", 1)[1] or e[1] in ("start", "apply"), line
-        kinds.add(e[1])
+        assert line.split()[1] == "ms" and float(line.split()[0]) == e.time
+        assert "[" not in line.split("ms", 1)[1] or e.kind in ("start", "apply"), line
+        kinds.add(e.kind)
     assert kinds >= {"state", "timeout", "vote", "timer", "send", "deliver", "drop", "crash",
                      "restart", "connect", "partition", "heal", "start", "apply", "config",
                      "note"}

@@ -78,7 +78,8 @@ def test_crash_and_restart_the_leader():
     before = lab.timeline.value
     lab.button(f"crash {leader}").click()
     assert not lab.cluster.is_alive(leader)
-    assert lab.cluster.trace.raw[-1][1:] == ("crash", leader)
+    last = lab.cluster.trace[-1]
+    assert (last.kind, last.node) == ("crash", leader)
     assert lab.node_rows[leader][1].description == f"restart {leader}"
     assert f"node {leader} · down" in lab.node_rows[leader][0].value
     assert lab.node_rows[leader][2].disabled
@@ -109,7 +110,8 @@ def test_disconnect_and_connect():
     assert lab.cluster.leader() not in (None, leader)
     lab.button(f"connect {leader}").click()
     assert lab.cluster.connected[leader] is True
-    assert lab.cluster.trace.raw[-1][1:] == ("connect", leader)
+    last = lab.cluster.trace[-1]
+    assert (last.kind, last.node) == ("connect", leader)
 
 
 def test_link_button_of_a_crashed_node_explains_and_changes_nothing():
@@ -127,13 +129,14 @@ def test_partition_and_heal():
     elected(lab)
     lab.groups.value = "0 1 | 2,3,4"
     lab.button("partition").click()
-    assert lab.cluster.trace.raw[-1][1:] == ("partition", ((0, 1), (2, 3, 4)))
+    last = lab.cluster.trace[-1]
+    assert (last.kind, last.groups) == ("partition", ((0, 1), (2, 3, 4)))
     assert lab.cluster.groups == ((0, 1), (2, 3, 4))
     lab.button("+1 s").click()
     assert lab.cluster.leader() in (2, 3, 4)
     lab.button("heal").click()
     assert lab.cluster.groups is None
-    assert "heal" in [e[1] for e in lab.cluster.trace.raw[-6:]]
+    assert "heal" in [e.kind for e in lab.cluster.trace[-6:]]
 
 
 @pytest.mark.parametrize("text, says", [
@@ -157,12 +160,14 @@ def test_reliable_and_long_reordering_toggles():
     lab = make_lab()
     lab.reliable.value = False
     assert lab.cluster.network_config.reliable is False
-    assert lab.cluster.trace.raw[-1][1:] == ("config", "reliable", False)
+    last = lab.cluster.trace[-1]
+    assert (last.kind, last.setting, last.value) == ("config", "reliable", False)
     lab.reordering.value = True
     assert lab.cluster.network_config.long_reordering is True
-    assert lab.cluster.trace.raw[-1][1:] == ("config", "long_reordering", True)
+    last = lab.cluster.trace[-1]
+    assert (last.kind, last.setting, last.value) == ("config", "long_reordering", True)
     lab.button("+1 s").click()
-    drops = [e for e in lab.cluster.trace.raw if e[1] == "drop"]
+    drops = lab.cluster.trace.of("drop")
     assert drops, "an unreliable network loses some messages within a second"
     lab.reliable.value = True
     assert lab.cluster.network_config.reliable is True
@@ -186,8 +191,8 @@ def test_latency_range_and_its_bad_values():
     lab.button("set latency").click()
     assert lab.cluster.network_config.latency == (20, 40)
     lab.button("+1 s").click()
-    sent = {e[6]: e[0] for e in lab.cluster.trace.raw if e[1] == "send"}
-    delays = [e[0] - sent[e[6]] for e in lab.cluster.trace.raw if e[1] == "deliver"]
+    sent = {e.id: e.time for e in lab.cluster.trace.of("send")}
+    delays = [e.time - sent[e.id] for e in lab.cluster.trace.of("deliver")]
     assert delays and min(delays) >= 20 - 1e-9 and max(delays) <= 40 + 1e-9
     n_events = len(lab.cluster.trace)
     lab.lat_lo.value, lab.lat_hi.value = 50, 10
@@ -205,7 +210,8 @@ def test_timing_fields_and_their_bad_values():
     lab.button("set timing").click()
     assert lab.cluster.config.election_timeout == (150, 300)
     assert lab.cluster.config.heartbeat_interval == 50
-    assert lab.cluster.trace.raw[-1][1:] == ("config", "heartbeat_interval", 50)
+    last = lab.cluster.trace[-1]
+    assert (last.kind, last.setting, last.value) == ("config", "heartbeat_interval", 50)
     for lo, hi, hb, says in [(400, 300, 50, "election timeout lo = 400 ms is above hi = 300"),
                              (0, 300, 50, "election timeout lo = 0 ms is too small"),
                              (150, 300, 0, "heartbeat interval 0 ms must be > 0")]:
