@@ -36,3 +36,17 @@ def faults(n=5, seed=4) -> Cluster:
     c.restart(1)
     c.run_for(1500)
     return c
+
+
+def split_terms(trace, since: float = 0) -> tuple[list[int], dict[int, set[int]]]:
+    """Terms after ``since`` that had two or more candidates and no leader (split votes),
+    and the candidates of every term."""
+    candidates: dict[int, set[int]] = {}
+    leader_terms = set()
+    for e in trace.window(since):
+        if e.kind == "state" and e.role == "candidate":
+            candidates.setdefault(e.term, set()).add(e.node)
+        if e.kind == "state" and e.role == "leader":
+            leader_terms.add(e.term)
+    split = [t for t, who in candidates.items() if len(who) >= 2 and t not in leader_terms]
+    return split, candidates

@@ -20,6 +20,7 @@ from raftlab.recording import Recorder
 
 from counting import CountingList, CountingTrace
 from planted import Forgetful, Grumpy
+from scenarios import split_terms
 
 
 def make(n: int = 5, seed: int = 3, **kwargs) -> LabController:
@@ -190,14 +191,7 @@ def test_split_vote_gives_terms_with_several_candidates_and_no_leader():
     assert outcome.note.startswith("Split vote preset: the election timeout is now exactly "
                                    "300 ms")
     lab.step(2000)
-    candidates: dict[int, set[int]] = {}
-    leader_terms = set()
-    for e in lab.cluster.trace.window(t0):
-        if e.kind == "state" and e.role == "candidate":
-            candidates.setdefault(e.term, set()).add(e.node)
-        if e.kind == "state" and e.role == "leader":
-            leader_terms.add(e.term)
-    split = [t for t, who in candidates.items() if len(who) >= 2 and t not in leader_terms]
+    split, candidates = split_terms(lab.cluster.trace, t0)
     assert len(split) >= 3, candidates
     assert lab.state().header.leader is None
     lab.set_timing(300, 600, 110)

@@ -23,6 +23,7 @@ from raftlab.formatting import format_ms  # noqa: E402
 from raftlab.widgets import SPEEDS, ClusterLab, parse_groups  # noqa: E402
 
 from planted import Forgetful, Grumpy  # noqa: E402
+from scenarios import split_terms  # noqa: E402
 
 
 def make_lab(n: int = 5, seed: int = 3, **kwargs) -> ClusterLab:
@@ -233,14 +234,7 @@ def test_split_vote_preset_gives_terms_with_several_candidates_and_no_leader():
     assert "Split vote preset" in lab.message.value
     lab.button("+1 s").click()
     lab.button("+1 s").click()
-    candidates: dict[int, set[int]] = {}
-    leader_terms = set()
-    for e in lab.cluster.trace.window(t0):
-        if e.kind == "state" and e.role == "candidate":
-            candidates.setdefault(e.term, set()).add(e.node)
-        if e.kind == "state" and e.role == "leader":
-            leader_terms.add(e.term)
-    split = [t for t, who in candidates.items() if len(who) >= 2 and t not in leader_terms]
+    split, candidates = split_terms(lab.cluster.trace, t0)
     assert len(split) >= 3, candidates
     assert lab.cluster.leader() is None and "no leader" in lab.header.value
     # widening the range again lets an election succeed
