@@ -31,10 +31,12 @@ if TYPE_CHECKING:  # pragma: no cover - imports for type checkers only
     from .sim import Simulator
     from .trace import Trace
 
-__all__ = ["NodeEnv", "OBSERVED_KINDS"]
+__all__ = ["NodeEnv", "OBSERVED_KINDS", "NODE_KINDS"]
 
 #: Kinds the harness records itself; a node's own ``env.record`` of them is not recorded again.
 OBSERVED_KINDS = frozenset({"state", "timeout", "vote", "timer"})
+#: Kinds a node may write with ``env.record``.
+NODE_KINDS = frozenset({"note"})
 _ELECTION_ROLES = frozenset({"candidate", "precandidate"})
 _INF = math.inf
 
@@ -162,17 +164,19 @@ class NodeEnv:
         self._apply(self.id, msg)
 
     def record(self, kind: str, *values: Any) -> None:
-        """An event of this node, written by the node itself (see ``OBSERVED_KINDS``)."""
-        fields = KINDS.get(kind)
-        if fields is None or fields[:1] != ("node",):
-            mine = ", ".join(k for k, f in KINDS.items() if f[:1] == ("node",))
+        """An event of this node, written by the node itself: a ``note`` (one text). The
+        kinds the harness observes (``OBSERVED_KINDS``) are accepted and not recorded again;
+        the harness's own kinds (messages, faults, ...) cannot be written by a node."""
+        if kind not in NODE_KINDS and kind not in OBSERVED_KINDS:
             raise ValueError(f"node {self.id}: env.record({kind!r}, ...): unknown kind; a "
-                             f"node may record {mine}")
+                             f"node may record {', '.join(sorted(NODE_KINDS))} (the harness "
+                             f"records {', '.join(sorted(OBSERVED_KINDS))} itself)")
+        fields = KINDS[kind]
         if len(values) != len(fields) - 1:
             raise ValueError(f"node {self.id}: env.record({kind!r}, ...) takes "
                              f"{len(fields) - 1} value(s) ({', '.join(fields[1:])}), "
                              f"got {len(values)}")
-        if kind not in OBSERVED_KINDS:
+        if kind in NODE_KINDS:
             self._append((self._sim.now, kind, self.id, *values))
 
     # ------------------------------------------------------------- timers

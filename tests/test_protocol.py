@@ -177,8 +177,10 @@ def test_bad_requests_to_the_environment_are_named() -> None:
     with pytest.raises(ValueError, match=r"set_timer\('election', -5\): the delay must be a "
                                          r"finite number of ms >= 0"):
         env.set_timer("election", -5)
-    with pytest.raises(ValueError, match="unknown kind; a node may record"):
+    with pytest.raises(ValueError, match="unknown kind; a node may record note"):
         env.record("gossip", 1)
+    with pytest.raises(ValueError, match="unknown kind"):
+        env.record("crash")  # a harness event: a node cannot fake one
     with pytest.raises(ValueError, match=r"env.record\('note', ...\) takes 1 value"):
         env.record("note")
 
