@@ -211,7 +211,7 @@ def downtime_trial(seed: int, n: int = 5, election_timeout: tuple[float, float] 
     c = Cluster(n, seed=seed, election_timeout=(lo, setup_hi), heartbeat_interval=hb,
                 latency=params["latency"], persist_delay=params["persist_delay"])
     raw = c.trace.raw
-    switched = False
+    switched_at: Optional[float] = None
     # The timing checks let a lone candidate win often enough: with the defaults a steady
     # leader takes about 10 heartbeat intervals, at the very edge of the checks about 130
     # (at most 1200 in 200 seeds). Give up after 10,000 election rounds' worth of time.
@@ -226,17 +226,20 @@ def downtime_trial(seed: int, n: int = 5, election_timeout: tuple[float, float] 
         leader = c.leader()
         if leader is None:
             continue
-        if not switched:
+        if switched_at is None:
             c.set_timing(election_timeout=(lo, hi))
-            switched = True
+            switched_at = c.now
         at = next(j for j in range(len(raw) - 1, -1, -1) if raw[j][1] == "state"
                   and raw[j][2] == leader and raw[j][4] == "leader")
         became, term = raw[at][0], raw[at][3]
         # The measured heartbeat: the leader's next regular broadcast, which every follower
-        # gets (and which resets their timers in the range under test).
+        # gets (and which resets their timers in the range under test). Where the setup range
+        # was wider, the broadcast before it must also come after the switch: a crash before
+        # the measured one arrives leaves the followers with the timers that one set.
         beat = became + hb * (math.floor((c.now - became) / hb) + 1)
         c.run_until(beat)
-        if c.leader() == leader and _in_office(raw, at, leader, term, n):
+        if (c.leader() == leader and _in_office(raw, at, leader, term, n)
+                and (setup_hi == hi or beat - hb >= switched_at)):
             break
     if params["logs_differ"]:
         # At the same instant the leader replicates one new entry, which reaches only n // 2

@@ -388,3 +388,22 @@ def test_cli_main_without_command_prints_help(capsys):
     from raftlab.cli import main
     assert main([]) == 2
     assert "figure16" in capsys.readouterr().err
+
+
+def test_at_the_crash_every_follower_timer_comes_from_the_range_under_test() -> None:
+    # 150-150 ms: the setup range is (150, 300), the range under test has no spread, so every
+    # election timer set after the switch is due exactly 150 ms after it was set. A crash just
+    # before the measured heartbeat arrives must not leave a timer of the setup range behind.
+    for seed in range(60):
+        t = downtime_trial(seed, election_timeout=(150, 150), cap=1)
+        pending: dict[int, float] = {}
+        for e in t.cluster.trace.of("timer"):
+            if e.time > t.crash:
+                break
+            if e.name == "election":
+                if e.action == "set":
+                    pending[e.node] = round(e.due - e.time, 6)
+                else:
+                    pending.pop(e.node, None)
+        spans = {node: span for node, span in pending.items() if node != t.leader}
+        assert len(spans) == 4 and set(spans.values()) == {150}, (seed, spans)
