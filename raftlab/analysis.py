@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import weakref
 from collections import Counter
 from dataclasses import astuple, dataclass, fields
 from operator import attrgetter
@@ -171,34 +172,88 @@ def node_count(trace: Any) -> int:
 
 
 # ------------------------------------------------------------------ spans
+class _SpanFold:
+    """Role, disconnection and partition spans folded from one trace's events. Traces only
+    grow, so a fold is kept per trace and extended with just the events added since its last
+    use: a panel that redraws the timeline after every action reads each event once."""
+
+    KINDS = ("state", "crash", "restart", "disconnect", "connect", "partition", "heal")
+
+    def __init__(self) -> None:
+        self.seen = 0
+        self.roles: list[Span] = []
+        self.open_roles: dict[int, tuple[float, str, int]] = {}  # node -> (start, role, term)
+        self.last_term: dict[int, int] = {}
+        self.cuts: list[tuple[int, float, float]] = []
+        self.open_cuts: dict[int, float] = {}
+        self.partitions: list[Partition] = []
+        self.open_partition: Optional[tuple[float, tuple]] = None
+
+    def update(self, trace: Any) -> "_SpanFold":
+        end = len(trace)
+        if end > self.seen:
+            for e in trace.of(*self.KINDS, start=self.seen):
+                getattr(self, "_" + e.kind)(e)
+            self.seen = end
+        return self
+
+    def _close_role(self, node: int, t: float) -> None:
+        cur = self.open_roles.pop(node, None)
+        if cur is not None and t > cur[0]:
+            self.roles.append(Span(node, cur[0], t, cur[1], cur[2]))
+
+    def _state(self, e: Any) -> None:
+        self.last_term[e.node] = e.term
+        cur = self.open_roles.get(e.node)
+        if cur is not None and cur[1] == e.role and cur[2] == e.term:
+            return
+        self._close_role(e.node, e.time)
+        self.open_roles[e.node] = (e.time, e.role, e.term)
+
+    def _crash(self, e: Any) -> None:
+        self._close_role(e.node, e.time)
+        self.open_roles[e.node] = (e.time, "crashed", self.last_term.get(e.node, 0))
+        self._connect(e)  # a crash ends a disconnection (a restarted node is connected again)
+
+    def _restart(self, e: Any) -> None:
+        self._close_role(e.node, e.time)
+
+    def _disconnect(self, e: Any) -> None:
+        self.open_cuts.setdefault(e.node, e.time)
+
+    def _connect(self, e: Any) -> None:
+        start = self.open_cuts.pop(e.node, None)
+        if start is not None and e.time > start:
+            self.cuts.append((e.node, start, e.time))
+
+    def _partition(self, e: Any) -> None:
+        self._heal(e)
+        self.open_partition = (e.time, tuple(tuple(g) for g in e.groups))
+
+    def _heal(self, e: Any) -> None:
+        if self.open_partition is not None:
+            self.partitions.append(Partition(self.open_partition[0], e.time,
+                                             self.open_partition[1]))
+            self.open_partition = None
+
+
+_FOLDS: "weakref.WeakKeyDictionary[Any, _SpanFold]" = weakref.WeakKeyDictionary()
+
+
+def _spans(trace: Any) -> _SpanFold:
+    fold = _FOLDS.get(trace)
+    if fold is None:
+        fold = _FOLDS[trace] = _SpanFold()
+    return fold.update(trace)
+
+
 def role_spans(trace: Any) -> list[Span]:
     """Each node's roles over time (plus "crashed" spans), in order of start time."""
     trace = as_trace(trace)
-    end_time = trace.end_time
-    open_: dict[int, list] = {}   # node -> [start, role, term]
-    last_term: dict[int, int] = {}
-    out: list[Span] = []
-
-    def close(node: int, t: float) -> None:
-        cur = open_.pop(node, None)
-        if cur is not None and t > cur[0]:
-            out.append(Span(node, cur[0], t, cur[1], cur[2]))
-
-    for e in trace.of("state", "crash", "restart"):
-        if e.kind == "state":
-            last_term[e.node] = e.term
-            cur = open_.get(e.node)
-            if cur is not None and cur[1] == e.role and cur[2] == e.term:
-                continue
-            close(e.node, e.time)
-            open_[e.node] = [e.time, e.role, e.term]
-        elif e.kind == "crash":
-            close(e.node, e.time)
-            open_[e.node] = [e.time, "crashed", last_term.get(e.node, 0)]
-        else:  # restart
-            close(e.node, e.time)
-    for node in sorted(open_):
-        close(node, end_time)
+    fold, end_time = _spans(trace), trace.end_time
+    out = list(fold.roles)
+    out += [Span(node, start, end_time, role, term)
+            for node, (start, role, term) in sorted(fold.open_roles.items()) if end_time > start]
     out.sort(key=lambda s: (s.start, s.node))
     return out
 
@@ -206,18 +261,10 @@ def role_spans(trace: Any) -> list[Span]:
 def disconnect_spans(trace: Any) -> list[tuple[int, float, float]]:
     """``(node, start, end)`` for each time a live node was cut off by ``disconnect``."""
     trace = as_trace(trace)
-    open_: dict[int, float] = {}
-    out = []
-    for e in trace.of("disconnect", "connect", "crash"):
-        if e.kind == "disconnect":
-            open_.setdefault(e.node, e.time)
-        elif e.node in open_:  # connect, or a crash (a restarted node is connected again)
-            start = open_.pop(e.node)
-            if e.time > start:
-                out.append((e.node, start, e.time))
-    for node, start in sorted(open_.items()):
-        if trace.end_time > start:
-            out.append((node, start, trace.end_time))
+    fold, end_time = _spans(trace), trace.end_time
+    out = list(fold.cuts)
+    out += [(node, start, end_time) for node, start in sorted(fold.open_cuts.items())
+            if end_time > start]
     out.sort(key=lambda s: (s[1], s[0]))
     return out
 
@@ -225,16 +272,10 @@ def disconnect_spans(trace: Any) -> list[tuple[int, float, float]]:
 def partition_spans(trace: Any) -> list[Partition]:
     """Each period the network was partitioned, with its groups."""
     trace = as_trace(trace)
-    out = []
-    current: Optional[tuple[float, tuple]] = None
-    for e in trace.of("partition", "heal"):
-        if current is not None:
-            out.append(Partition(current[0], e.time, current[1]))
-            current = None
-        if e.kind == "partition":
-            current = (e.time, tuple(tuple(g) for g in e.groups))
-    if current is not None:
-        out.append(Partition(current[0], trace.end_time, current[1]))
+    fold = _spans(trace)
+    out = list(fold.partitions)
+    if fold.open_partition is not None:
+        out.append(Partition(fold.open_partition[0], trace.end_time, fold.open_partition[1]))
     return out
 
 
@@ -244,7 +285,8 @@ def vote_answers(trace: Any, start: float = 0.0, end: float = math.inf) -> list[
     the voter sent back at the same instant and to that reply's fate (delivered to the
     candidate, dropped, or still in flight when the trace ends)."""
     trace = as_trace(trace)
-    votes = [v for v in trace.of("vote") if start <= v.time <= end]
+    lo, hi = index_window(trace, start, end)   # only the window's events are read
+    votes = [e for e in trace[lo:hi] if e.kind == "vote"]
     replies: list[Optional[int]] = [None] * len(votes)
     at: dict[float, list[int]] = {}            # instant -> positions of its votes in ``votes``
     for k, v in enumerate(votes):

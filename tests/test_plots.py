@@ -309,3 +309,31 @@ def test_the_readme_timeline_picture_can_be_regenerated(tmp_path) -> None:
     make_images["timeline_png"](out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
     assert make_images["main"](["nonsense"]) == 2
+
+
+def test_redrawing_the_recent_window_does_not_rescan_the_whole_trace(monkeypatch) -> None:
+    """The panel redraws the last few seconds after every action: the events read must grow
+    with the trace plus the windows drawn, not with redraws x trace length."""
+    import raftlab.cluster
+    from counting import CountingList, CountingTrace
+    monkeypatch.setattr(raftlab.cluster, "Trace", CountingTrace)
+    c = Cluster(3, seed=7, reliable=False, election_timeout=(100, 150))
+    CountingList.reads = 0
+    windows = 0
+    for k in range(100):
+        c.run_for(600)
+        if k % 30 == 15:
+            c.crash(k % 3)
+        if k % 30 == 29:
+            c.restart((k - 14) % 3)
+        start = max(0.0, c.now - 2000)
+        fig = timeline(c, start=start, end=c.now)
+        counted = CountingList.reads
+        windows += len(c.trace.window(start, c.now))
+        CountingList.reads = counted  # this test's own reads are not the plot's
+        assert fig.raftlab["bands"]
+    total = len(c.trace)
+    assert total > 10_000, total
+    # each redraw reads its window a few times over (bands, votes, heartbeats), never the
+    # whole trace: redrawing 100 times a trace of 10,000+ events would read millions more
+    assert CountingList.reads <= 2 * total + 8 * windows, (CountingList.reads, total, windows)
