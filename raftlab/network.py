@@ -59,6 +59,8 @@ class Network:
         self.delivered = [0] * n       # requests delivered to the current instance of each node
         self._next_id = 0
         self._rng = sim.rng("network")
+        # bound once, not once per message (each message posts one of these)
+        self._on_request, self._on_reply = self._arrive_request, self._arrive_reply
 
     # ----------------------------------------------------------------- topology
     def link_up(self, a: int, b: int) -> bool:
@@ -126,7 +128,7 @@ class Network:
         if not self.config.reliable and self._rng.random() < DROP_RATE:
             sim.post(delay, self._lose, src, dst, request, mid, caller)
             return
-        sim.post(delay, self._arrive_request, src, dst, request, mid, caller, server)
+        sim.post(delay, self._on_request, src, dst, request, mid, caller, server)
 
     def _fail(self, caller: Optional[Any], dst: int, request: Message) -> None:
         if caller is not None and caller.alive:
@@ -172,7 +174,7 @@ class Network:
             return
         if config.long_reordering and rng.random() < REORDER_PROBABILITY:
             delay += REORDER_BASE + rng.randrange(1 + rng.randrange(REORDER_SPAN))
-        sim.post(delay, self._arrive_reply, src, dst, request, reply, rid, caller, server)
+        sim.post(delay, self._on_reply, src, dst, request, reply, rid, caller, server)
 
     def _arrive_reply(self, src: int, dst: int, request: Message, reply: Message, rid: int,
                       caller: Optional[Any], server: Any) -> None:
