@@ -34,16 +34,16 @@ class ConfigChecks:
     _harness_rng: random.Random
     _begin: Optional[tuple[str, float, int, int, int]]
 
-    # provided by Cluster
-    now: float
-    def run_for(self, ms: float) -> None: ...                      # noqa: E704
-    def get_state(self, i: int) -> tuple[int, bool]: ...           # noqa: E704
-    def start(self, i: int, command: Any) -> tuple[int, int, bool]: ...  # noqa: E704
-    def is_up(self, i: int) -> bool: ...                           # noqa: E704
-    def is_alive(self, i: int) -> bool: ...                        # noqa: E704
-    def rpc_total(self) -> int: ...                                # noqa: E704
-    def bytes_total(self) -> int: ...                              # noqa: E704
-    def rebuild_call(self) -> str: ...                             # noqa: E704
+    if TYPE_CHECKING:  # provided by Cluster (declared for type checkers only)
+        now: float
+        def run_for(self, ms: float) -> None: ...                          # noqa: E704
+        def get_state(self, i: int) -> tuple[int, bool]: ...               # noqa: E704
+        def start(self, i: int, command: Any) -> tuple[int, int, bool]: ...  # noqa: E704
+        def is_up(self, i: int) -> bool: ...                               # noqa: E704
+        def is_alive(self, i: int) -> bool: ...                            # noqa: E704
+        def rpc_total(self) -> int: ...                                    # noqa: E704
+        def bytes_total(self) -> int: ...                                  # noqa: E704
+        def rebuild_call(self) -> str: ...                                 # noqa: E704
 
     def fail(self, message: str) -> CheckFailed:
         """A ``CheckFailed`` (to raise) with ``message``, this cluster, and a note that says
