@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Optional
 
+from .formatting import plain_number
 from .validation import check_bool, check_number, check_range
 
 __all__ = ["RaftConfig", "NetworkConfig", "SETTINGS", "DEFAULTS", "settings_meta",
@@ -76,15 +77,6 @@ def settings_meta(config: RaftConfig, network: NetworkConfig) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in meta.items()}
 
 
-def _plain(value: Any) -> Any:
-    """``300.0`` -> ``300`` and lists -> tuples, so code reads as a person would write it."""
-    if isinstance(value, (list, tuple)):
-        return tuple(_plain(v) for v in value)
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
 def constructor_args(meta: dict[str, Any], node_class: Optional[type] = None,
                      default_node_class: Optional[type] = None) -> dict[str, Any]:
     """The keyword arguments, beyond ``n`` and ``seed``, that rebuild a cluster whose
@@ -92,8 +84,8 @@ def constructor_args(meta: dict[str, Any], node_class: Optional[type] = None,
     order), then ``node_class`` if it is not the default one."""
     args = {}
     for name, default in DEFAULTS.items():
-        value = _plain(meta.get(name, default))
-        if value != _plain(default):
+        value = plain_number(meta.get(name, default))
+        if value != plain_number(default):
             args[name] = value
     if node_class is not None and node_class is not default_node_class:
         args["node_class"] = node_class
