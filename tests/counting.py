@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 from raftlab import Trace
 
 
@@ -29,3 +32,13 @@ class CountingTrace(Trace):
         super().__init__(*args, **kwargs)
         self._events = CountingList()
         self.append = self._events.append
+
+
+@contextmanager
+def uncounted() -> Iterator[None]:
+    """Reads inside the block are the test's own, not the code's under test: not counted."""
+    saved = CountingList.reads
+    try:
+        yield
+    finally:
+        CountingList.reads = saved
