@@ -1,25 +1,29 @@
 """The 6.5840 (2024) leader-election tests, ported scenario for scenario to virtual time.
 
-Each function builds a cluster, runs the Go test's steps (``RET`` = the tester's one-second
+Each test is a ``LabTest``: call it with a seed (and, for the 3A tests, the network) and it
+builds a cluster, runs the Go test's steps (``RET`` = the tester's one-second
 ``RaftElectionTimeout``) and returns a ``LabRun``; a failed check raises ``CheckFailed`` with
 config.go's message. Pass ``node_class=`` to test your own Raft node, as students do in the lab::
 
     from raftlab.labtests import run_election_tests
     for run in run_election_tests(seed=1):
         print(run.header); print(run.summary)
+
+The log (3B) and persistence (3C) tests live in ``raftlab.agreement_tests`` and
+``raftlab.persistence_tests``; ``raftlab.grading`` runs them all over many seeds.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 from .cluster import Cluster
 from .errors import CheckFailed, add_note
 
-__all__ = ["LabRun", "initial_election", "re_election", "many_elections", "ELECTION_TESTS",
-           "run_election_tests", "RAFT_ELECTION_TIMEOUT"]
+__all__ = ["LabRun", "LabTest", "lab_test", "initial_election", "re_election", "many_elections",
+           "ELECTION_TESTS", "run_election_tests", "RAFT_ELECTION_TIMEOUT"]
 
 #: ms; "The tester generously allows solutions to complete elections in one second"
 RAFT_ELECTION_TIMEOUT = 1000
@@ -36,30 +40,67 @@ class LabRun:
     warnings: list[str] = field(default_factory=list)
 
 
-def _cluster(n: int, seed: int, reliable: bool, kwargs: dict[str, Any]) -> Cluster:
-    return Cluster(n, seed=seed, reliable=reliable, **kwargs)
+#: ``make(n, seed, reliable, **cluster_kwargs)``: builds the cluster a test runs on.
+ClusterFactory = Callable[..., Cluster]
 
 
-def _lab_test(test: Callable[..., LabRun]) -> Callable[..., LabRun]:
-    """A failed check of ``test`` also says how to rerun just that test."""
-    @functools.wraps(test)
-    def run(seed: int = 0, reliable: bool = True, **cluster_kwargs: Any) -> LabRun:
+class LabTest:
+    """One ported test: ``name`` (Go's, e.g. ``TestReElection3A``), ``header`` (its
+    ``begin`` line), ``n`` servers, the network it runs on by default (``reliable``), and its
+    steps, a function of the cluster and the ``LabRun`` being filled in.
+
+    ``test(seed, reliable=..., **cluster_kwargs)`` runs it on a fresh ``Cluster``;
+    ``test.run_with(make, seed, reliable)`` on a cluster from ``make`` (the grader's)."""
+
+    def __init__(self, name: str, header: str, n: int, steps: Callable[[Cluster, LabRun], None],
+                 reliable: bool = True, stricter: bool = False) -> None:
+        self.name = name
+        self.header = header
+        self.n = n
+        self.steps = steps
+        self.reliable = reliable
+        #: True for raftlab's own tests, stricter than the Go lab's
+        self.stricter = stricter
+        functools.update_wrapper(self, steps)
+
+    def __repr__(self) -> str:
+        return f"<LabTest {self.name}: {self.header!r}>"
+
+    def __call__(self, seed: int = 0, reliable: Optional[bool] = None,
+                 **cluster_kwargs: Any) -> LabRun:
+        return self.run_with(Cluster, seed, reliable, **cluster_kwargs)
+
+    def run_with(self, make: ClusterFactory, seed: int = 0, reliable: Optional[bool] = None,
+                 **cluster_kwargs: Any) -> LabRun:
+        """Run the steps on ``make(n, seed=seed, reliable=reliable, **cluster_kwargs)``.
+        A failed check also says how to rerun just this test."""
+        if reliable is None:
+            reliable = self.reliable
         try:
-            return test(seed, reliable, **cluster_kwargs)
+            c = make(self.n, seed=seed, reliable=reliable, **cluster_kwargs)
+            run = LabRun(self.name, c.begin(self.header), c)
+            self.steps(c, run)
+            run.summary = c.end()
+            return run
         except CheckFailed as exc:
             extra = "".join(f", {k}={v.__qualname__ if k == 'node_class' else repr(v)}"
                             for k, v in cluster_kwargs.items())
-            add_note(exc, f"raftlab: rerun this test alone with raftlab.labtests."
-                          f"{test.__name__}({seed}, reliable={reliable}{extra})")
+            add_note(exc, f"raftlab: rerun this test alone with {self.__module__}."
+                          f"{self.__name__}({seed}, reliable={reliable}{extra})")
             raise
-    return run
 
 
-@_lab_test
-def initial_election(seed: int = 0, reliable: bool = True, **cluster_kwargs: Any) -> LabRun:
+def lab_test(name: str, header: str, n: int, *, reliable: bool = True,
+             stricter: bool = False) -> Callable[[Callable[[Cluster, LabRun], None]], LabTest]:
+    """Decorator: the function ``steps(c, run)`` becomes the ``LabTest`` ``name``."""
+    def wrap(steps: Callable[[Cluster, LabRun], None]) -> LabTest:
+        return LabTest(name, header, n, steps, reliable=reliable, stricter=stricter)
+    return wrap
+
+
+@lab_test("TestInitialElection3A", "Test (3A): initial election", 3)
+def initial_election(c: Cluster, run: LabRun) -> None:
     """TestInitialElection3A: 3 servers elect a leader and keep it when nothing fails."""
-    c = _cluster(3, seed, reliable, cluster_kwargs)
-    run = LabRun("TestInitialElection3A", c.begin("Test (3A): initial election"), c)
     c.check_one_leader()  # is a leader elected?
     c.run_for(50)          # avoid racing with followers learning of the election
     term1 = c.check_terms()
@@ -70,15 +111,11 @@ def initial_election(seed: int = 0, reliable: bool = True, **cluster_kwargs: Any
     if term1 != term2:
         run.warnings.append("warning: term changed even though there were no failures")
     c.check_one_leader()  # there should still be a leader
-    run.summary = c.end()
-    return run
 
 
-@_lab_test
-def re_election(seed: int = 0, reliable: bool = True, **cluster_kwargs: Any) -> LabRun:
+@lab_test("TestReElection3A", "Test (3A): election after network failure", 3)
+def re_election(c: Cluster, run: LabRun) -> None:
     """TestReElection3A: a new leader after the leader is cut off; none without a majority."""
-    c = _cluster(3, seed, reliable, cluster_kwargs)
-    run = LabRun("TestReElection3A", c.begin("Test (3A): election after network failure"), c)
     leader1 = c.check_one_leader()
     c.disconnect(leader1)   # if the leader disconnects, a new one should be elected
     c.check_one_leader()
@@ -92,15 +129,11 @@ def re_election(seed: int = 0, reliable: bool = True, **cluster_kwargs: Any) -> 
     c.check_one_leader()
     c.connect(leader2)      # re-joining the last node should not prevent leaders from existing
     c.check_one_leader()
-    run.summary = c.end()
-    return run
 
 
-@_lab_test
-def many_elections(seed: int = 0, reliable: bool = True, **cluster_kwargs: Any) -> LabRun:
+@lab_test("TestManyElections3A", "Test (3A): multiple elections", 7)
+def many_elections(c: Cluster, run: LabRun) -> None:
     """TestManyElections3A: 7 servers; 9 rounds of cutting 3 random servers (maybe repeats)."""
-    c = _cluster(7, seed, reliable, cluster_kwargs)
-    run = LabRun("TestManyElections3A", c.begin("Test (3A): multiple elections"), c)
     rng = c.sim.rng("labtest")
     c.check_one_leader()
     for _ in range(1, 10):
@@ -114,11 +147,9 @@ def many_elections(seed: int = 0, reliable: bool = True, **cluster_kwargs: Any) 
         c.connect(i2)
         c.connect(i3)
     c.check_one_leader()
-    run.summary = c.end()
-    return run
 
 
-ELECTION_TESTS: dict[str, Callable[..., LabRun]] = {
+ELECTION_TESTS: dict[str, LabTest] = {
     "TestInitialElection3A": initial_election,
     "TestReElection3A": re_election,
     "TestManyElections3A": many_elections,
