@@ -15,12 +15,12 @@ from .checks import ConfigChecks
 from .config import (NetworkConfig, RaftConfig, constructor_args, constructor_call,
                      settings_meta)
 from .environment import NodeEnv
-from .errors import NodeDown
+from .errors import NodeDown, add_note
 from .network import Network
 from .node import ApplyMsg, RaftNode
 from .persister import Persister
 from .protocol import check_node_class, check_node_instance
-from .sim import Simulator
+from .sim import FloodError, Simulator
 from .trace import Trace
 from .validation import check_bool, check_duration, check_int, check_seed
 
@@ -90,6 +90,10 @@ class Cluster(ConfigChecks):
     with a planted bug); it is checked here, and a missing method or attribute is a
     ``TypeError`` naming it.
     """
+
+    #: The environment class each node instance gets; the grader's subclass of ``NodeEnv``
+    #: adds rule monitors.
+    env_class: type[NodeEnv] = NodeEnv
 
     def __init__(self, n: int, seed: int = 0, *,
                  election_timeout: tuple[float, float] = RaftConfig.election_timeout,
@@ -224,17 +228,37 @@ class Cluster(ConfigChecks):
         return None
 
     def _run_until(self, end: float) -> None:
-        self.sim.run_until(end)
+        try:
+            self.sim.run_until(end)
+        except FloodError as exc:
+            add_note(exc, self._flood_culprit())
+            raise
         self.trace.meta["end"] = end
         for err in self.apply_errors:
             if err:
                 raise self.fail(f"apply error: {err}")
 
+    def _flood_culprit(self) -> str:
+        """Which nodes wrote the last events, and what those were (to explain a flood)."""
+        tail = self.trace[-1000:]
+        per_node: dict[Any, dict[str, int]] = {}
+        for event in tail:
+            who = getattr(event, "node", getattr(event, "src", None))
+            what = event.kind + (f" {event.name!r} {event.action}" if event.kind == "timer" else "")
+            kinds = per_node.setdefault(who, {})
+            kinds[what] = kinds.get(what, 0) + 1
+        parts = []
+        for who, kinds in sorted(per_node.items(), key=lambda item: -sum(item[1].values()))[:3]:
+            what, k = max(kinds.items(), key=lambda item: item[1])
+            parts.append(f"node {who}: {sum(kinds.values())} ({k} of them {what})")
+        return (f"raftlab: of the last {len(tail)} trace events, " + "; ".join(parts)
+                + f". At t={self.now} ms of {self.rebuild_call()}")
+
     # ----------------------------------------------------------------- failures
     def _start1(self, i: int) -> None:
         """config.go's start1 without the connect: a new instance on a copy of the saved state."""
         self.saved[i] = persister = self.saved[i].copy()
-        env = NodeEnv(i, self.sim, self.trace, self.network, persister, self._on_apply)
+        env = self.env_class(i, self.sim, self.trace, self.network, persister, self._on_apply)
         name = self.node_class.__qualname__
         try:
             node = self.node_class(i, self.n, persister, env, self.config,

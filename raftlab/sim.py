@@ -15,7 +15,18 @@ from typing import Any, Callable
 
 from .validation import check_duration, check_seed
 
-__all__ = ["Simulator", "Timer", "derive_seed", "check_duration"]
+__all__ = ["Simulator", "Timer", "FloodError", "derive_seed", "check_duration",
+           "MAX_EVENT_RATE"]
+
+#: The most events a run may execute per virtual second, checked over windows of
+#: ``FLOOD_WINDOW`` events. A healthy cluster runs a few thousand; a node that re-arms a
+#: 0 ms timer forever runs unboundedly many without time moving, and is stopped here.
+MAX_EVENT_RATE = 1_000_000
+FLOOD_WINDOW = 100_000
+
+
+class FloodError(RuntimeError):
+    """The simulation ran more than ``MAX_EVENT_RATE`` events per virtual second."""
 
 
 def derive_seed(seed: int, name: str) -> int:
@@ -121,6 +132,8 @@ class Simulator:
             raise ValueError(f"cannot run until t={end!r} ms: it is before now ({self.now} ms)")
         heap = self._heap
         count = 0
+        check_at = FLOOD_WINDOW
+        window_start = self.now_us
         while heap and heap[0][0] <= end_us:
             entry = heappop(heap)
             callback = entry[2]
@@ -131,10 +144,24 @@ class Simulator:
                 self.now_us = t
                 self.now = t / 1000
             count += 1
+            if count == check_at:
+                self._check_flood(window_start)
+                window_start = t
+                check_at += FLOOD_WINDOW
             callback(*entry[3])
         self.events_run += count
         self.now_us = end_us
         self.now = end_us / 1000
+
+    def _check_flood(self, window_start_us: int) -> None:
+        span_us = self.now_us - window_start_us
+        if span_us * MAX_EVENT_RATE < FLOOD_WINDOW * 1_000_000:
+            self.events_run += FLOOD_WINDOW
+            raise FloodError(
+                f"stopped at t={self.now} ms: {FLOOD_WINDOW:,} events ran in {span_us / 1000} ms "
+                f"of virtual time, more than the bound of {MAX_EVENT_RATE:,} events per "
+                f"virtual second. Something floods the simulator, e.g. a timer set with "
+                f"delay 0 and re-armed every time it fires.")
 
     def run_for(self, duration: float) -> None:
         """Advance virtual time by ``duration`` ms."""
