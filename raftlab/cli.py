@@ -2,6 +2,8 @@
 
 ``raftlab figure16 --trials 1000 --out fig16.png --csv fig16.csv`` reproduces both graphs of
 the Raft paper's Figure 16 and prints its headline numbers beside the paper's.
+``raftlab lab init DIR [--part 3A|all] [--force]`` writes the lab's skeleton ``raft.py`` and
+its notebook ``lab.ipynb`` into ``DIR``.
 """
 
 from __future__ import annotations
@@ -57,7 +59,49 @@ def _parser() -> argparse.ArgumentParser:
     fig.add_argument("--csv", metavar="CSV", help="write every trial's downtime to this CSV file")
     fig.add_argument("--no-progress", action="store_true", help="no progress bar")
     fig.set_defaults(run=_figure16)
+
+    from .assignment import PARTS
+
+    lab = sub.add_parser("lab", help="the student's side of the Raft lab",
+                         description="Set up the Raft lab: a skeleton to fill in and a notebook "
+                         "that checks it step by step.")
+    lab_sub = lab.add_subparsers(dest="lab_command", metavar="ACTION")
+    init = lab_sub.add_parser("init", help="write raft.py (the skeleton) and lab.ipynb into DIR",
+                              description="Write DIR/raft.py, a skeleton class Raft with the "
+                              "plumbing done and a 'Your code here' where the assignment asks "
+                              "for work, and DIR/lab.ipynb, the assignment in steps.")
+    init.add_argument("dir", metavar="DIR", help="the folder to write into (made if missing)")
+    init.add_argument("--part", choices=PARTS, default="3A",
+                      help="3A: leader election (default); all: 3A-3C (election, log, "
+                      "persistence)")
+    init.add_argument("--force", action="store_true",
+                      help="overwrite raft.py and lab.ipynb if they exist")
+    init.set_defaults(run=_lab_init)
+    lab.set_defaults(run=lambda args, parser: _lab_usage(lab))
     return parser
+
+
+def _lab_usage(lab: argparse.ArgumentParser) -> int:
+    lab.print_help(sys.stderr)
+    return 2
+
+
+def _lab_init(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .lab_init import LabExists, init_lab
+
+    try:
+        paths = init_lab(args.dir, part=args.part, force=args.force)
+    except LabExists as exc:
+        print(f"raftlab lab init: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"raftlab lab init: cannot write into {args.dir!r}: {exc}", file=sys.stderr)
+        return 2
+    for path in paths:
+        print(f"wrote {path}")
+    print(f"next: open {paths[1]} in JupyterLab (jupyter lab {paths[1]}), fill in "
+          f"{paths[0].name} step by step, and grade it with `raftlab grade {paths[0]}`")
+    return 0
 
 
 def _writable(parser: argparse.ArgumentParser, path: Optional[str], what: str) -> None:
