@@ -598,6 +598,13 @@ print(json.dumps({"file": raftlab.__file__, "version": raftlab.__version__, "lea
                   "trace": hashlib.sha256(c.trace.to_json().encode()).hexdigest()}))
 """
 
+_LAB_INIT = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from raftlab.cli import main
+assert main(["lab", "init", sys.argv[2], "--part", "all"]) == 0
+"""
+
 
 def _has_build_backend() -> bool:
     """True if this environment has a setuptools that [build-system] accepts (the [test] extra
@@ -646,6 +653,11 @@ def test_wheel_installs_outside_the_tree_and_runs_an_election(tmp_path):
     packaged = {n for n in names if n.startswith("raftlab/") and n.endswith(".py")}
     expected = {p.relative_to(ROOT).as_posix() for p in (ROOT / "raftlab").rglob("*.py")}
     assert packaged == expected
+    # the templates `raftlab lab init` writes from are package data
+    templates = {n for n in names if n.startswith("raftlab/templates/")}
+    assert templates == {p.relative_to(ROOT).as_posix()
+                         for p in (ROOT / "raftlab" / "templates").iterdir()} \
+        == {"raftlab/templates/raft.py.tmpl", "raftlab/templates/lab.ipynb.tmpl"}
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
 
     target = tmp_path / "site"
@@ -664,6 +676,17 @@ def test_wheel_installs_outside_the_tree_and_runs_an_election(tmp_path):
     got = json.loads(run.stdout)
     assert Path(got["file"]).resolve().is_relative_to(target.resolve()), got["file"]
     assert got["version"] == "0.1.0"
+
+    # `raftlab lab init` works from the installed copy and writes what the tree writes
+    lab = tmp_path / "mylab"
+    run = subprocess.run([sys.executable, "-I", "-S", "-c", _LAB_INIT, str(target), str(lab)],
+                         cwd=outside, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-3000:]
+    from raftlab.lab_init import init_lab
+
+    init_lab(tmp_path / "from_tree", part="all")
+    for name in ("raft.py", "lab.ipynb"):
+        assert (lab / name).read_text() == (tmp_path / "from_tree" / name).read_text(), name
 
     # the installed copy runs the same election as the tree, event for event
     from raftlab import Cluster
