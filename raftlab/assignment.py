@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Optional
 
 from .cluster import Cluster
-from .config import RaftConfig
+from .config import DEFAULTS, RaftConfig, constructor_call
 from .errors import CheckFailed
-from .formatting import format_ms
+from .formatting import format_ms, plain_number
 from .labtests import many_elections, re_election
 from .messages import REPLY_TYPES, REQUEST_TYPES, AppendEntries, LogEntry, RequestVote
 from .node import ApplyMsg
@@ -162,9 +162,21 @@ class _Lab:
     def cluster(self, n: int, seed: int, **kwargs: Any) -> Cluster:
         """A cluster of the student's class (remembered as the one the verdict is about)."""
         self.last = None
-        c = Cluster(n, seed=seed, node_class=self.node_class, **kwargs)
+        try:
+            c = Cluster(n, seed=seed, node_class=self.node_class, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - the student's __init__ or boot() failed
+            self._failed_to_build(exc, n, seed, kwargs)
         self.last = c
         return c
+
+    def _failed_to_build(self, exc: BaseException, n: int, seed: int,
+                         kwargs: dict[str, Any]) -> None:
+        message, hint = describe_node_error(exc, None, self.node_class)
+        first, _, rest = message.partition("\n")
+        args = {k: v for k, v in kwargs.items() if plain_number(v) != plain_number(DEFAULTS[k])}
+        call = constructor_call(n, seed, {**args, "node_class": self.node_class})[1]
+        raise _Fail(f"{first} (at t=0 ms, as the cluster was built)\nrun: {call}"
+                    + (f"\n{rest}" if rest else ""), hint) from None
 
     def probe(self, n: int = 3, me: int = 0, state: bytes = b"") -> "_Probe":
         """One server of the student's class, outside any cluster, driven input by input."""
