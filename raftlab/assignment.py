@@ -954,7 +954,7 @@ _STEP_LIST = [
          "timer, so one server usually times out well before the others and has won before "
          "anyone else starts (section 5.2). `self.rng` is the only randomness a node may use, "
          "and it never reads the clock: the same seed must replay the same run.",
-         "five servers' first timers lie in the configured range and differ (for two ranges); "
+         "Five servers' first timers lie in the configured range and differ (for two ranges); "
          "two runs of one seed give identical traces.",
          _DEMO.format(n=3, ms=1000), _check_timeouts),
     Step("election", 2, "start an election", "3A",
@@ -965,7 +965,7 @@ _STEP_LIST = [
          "granting a vote, a follower becomes a candidate: it moves to a new term, votes for "
          "itself, restarts its election timer and asks every other server for its vote "
          "(Figure 2, Rules for Servers: Followers, Candidates).",
-         "in three clusters of three, a server becomes a candidate of term 1 within 1 s, votes "
+         "In three clusters of three, a server becomes a candidate of term 1 within 1 s, votes "
          "for itself, resets its timer and sends a RequestVote of term 1 naming itself to every "
          "peer.",
          _DEMO.format(n=3, ms=1500), _check_election),
@@ -978,7 +978,7 @@ _STEP_LIST = [
          "server adopt that term and become a follower, with no vote yet in it, before it does "
          "anything else (Figure 2, RequestVote RPC, receiver implementation 1-2; Rules for "
          "Servers, All Servers).",
-         "one server, driven alone, answers a sequence of RequestVotes (fresh, repeated, a "
+         "One server, driven alone, answers a sequence of RequestVotes (fresh, repeated, a "
          "second candidate, stale, newer); in three clusters every vote obeys one vote per "
          "server and term.",
          _DEMO.format(n=3, ms=1500), _check_votes),
@@ -990,7 +990,7 @@ _STEP_LIST = [
          "becomes leader of its term. Only answers to the current election count, and each "
          "voter counts once. Since each server votes once per term, at most one candidate can "
          "win a term (Election Safety; Figure 2, Rules for Servers, Candidates).",
-         "in clusters of three and five servers, a leader emerges within 5 s with the votes of "
+         "In clusters of three and five servers, a leader emerges within 5 s with the votes of "
          "a majority, and no term ever has two leaders.",
          _DEMO.format(n=3, ms=2000), _check_leader),
     Step("heartbeats", 5, "heartbeats keep the leader in place", "3A",
@@ -1004,7 +1004,7 @@ _STEP_LIST = [
          "candidate of the same term learns that it lost and becomes a follower; an "
          "AppendEntries of an older term is refused (Figure 2, AppendEntries RPC 1; Rules for "
          "Servers, Leaders).",
-         "one server accepts a heartbeat (adopting the term, resetting its timer) and refuses a "
+         "One server accepts a heartbeat (adopting the term, resetting its timer) and refuses a "
          "stale one; in three clusters the leader keeps its term for 3 s, no timer fires, and "
          "every follower gets an AppendEntries at least every election timeout but at most "
          "ten per second.",
@@ -1038,7 +1038,7 @@ timeline(c)""", _check_failures),
          "if its log holds that previous entry; it deletes a conflicting entry and everything "
          "after it, then appends. On a refusal the leader backs up `next_index` and tries again "
          "(Figure 2, AppendEntries RPC 2-4; Rules for Servers, Leaders; Log Matching).",
-         "start() answers at the right index; the entry reaches every log; a follower that "
+         "`start()` answers at the right index; the entry reaches every log; a follower that "
          "missed entries catches up; an old leader's uncommitted entries are replaced.",
          """c = Cluster(3, seed=1, node_class=Raft)
 run(c, 1500)
@@ -1056,7 +1056,7 @@ timeline(c)""", _check_replicate),
          "it; entries before it are committed with it. Followers learn the commit index from "
          "`leader_commit`. Every server applies committed entries in index order, each exactly "
          "once (Figure 2, Rules for Servers, All Servers and Leaders; AppendEntries RPC 5).",
-         "four commands are agreed on (config.go's `one`), one while a follower is cut off; "
+         "Four commands are agreed on (config.go's `one`), one while a follower is cut off; "
          "every server applies all four in order.",
          """c = Cluster(3, seed=1, node_class=Raft)
 run(c, 1500)
@@ -1074,7 +1074,7 @@ timeline(c)""", _check_commit),
          "the log whose last entry has the later term is more up-to-date; if the terms are "
          "equal, the longer log is. So a leader always holds every committed entry (section "
          "5.4.1, Figure 2 RequestVote RPC 2).",
-         "one server with log [(1, 'a'), (2, 'b')] answers four RequestVotes: refuses a longer "
+         "One server with log [(1, 'a'), (2, 'b')] answers four RequestVotes: refuses a longer "
          "log with an older last term and a shorter one with the same, grants an equal one and "
          "a shorter one with a newer last term.",
          _DEMO.format(n=3, ms=2000), _check_up_to_date),
@@ -1086,7 +1086,7 @@ timeline(c)""", _check_commit),
          "stable storage before it answers an RPC or sends one that depends on them, so a "
          "crash and restart never makes it forget a vote or an entry it acknowledged (Figure "
          "2, Persistent state on all servers).",
-         "after commands commit, each server's saved state equals its own; after every server "
+         "After commands commit, each server's saved state equals its own; after every server "
          "crashes and restarts they keep their terms and logs and commit again.",
          """c = Cluster(3, seed=1, node_class=Raft)
 run(c, 1500)
