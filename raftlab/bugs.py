@@ -27,7 +27,7 @@ VotesTwice              one-vote                3A    voted_for is not checked
 VotesForStaleCandidate  stale-vote              3A    candidates of older terms get votes
 NoTermFromRequest       step-down-request       3A    a request's higher term is not adopted
 NoStepDownOnReply       step-down-reply         3A    a reply's higher term is not adopted
-NoPersistence           term-persisted          3C    nothing is saved to the persister
+NoPersistence           term-persisted          3A    nothing is saved to the persister
 WrongUpToDateCheck      up-to-date              3B    "up to date" compares log lengths only
 NoConflictTruncation    log-matching            3B    conflicting entries are kept
 CommitsOldTermEntries   commit-current-term     3C    entries of older terms committed by counting
@@ -297,7 +297,7 @@ class NoPersistence(RaftNode):
     """Nothing is ever written to the persister."""
 
     rule = "term-persisted"
-    part = "3C"  # the election tests (3A) never restart a node; persistence is graded in 3C
+    part = "3A"
     mistake = ("current_term, voted_for and the log are never saved, so a restarted node "
                "begins again at term 0")
 
