@@ -235,6 +235,8 @@ class MonitoredEnv(NodeEnv):
         role = node.role
         if (role == "candidate" or role == "precandidate") and (
                 role != role0 or node.current_term != term0):
+            if role == "candidate":  # a candidate votes for itself
+                self.monitor.votes.setdefault((self.id, node.current_term), (self.id, self.life))
             lo = self.monitor.cluster.config.election_timeout[0]
             waited = self._sim.now - self.last_reset
             if waited < lo - _EPSILON:
