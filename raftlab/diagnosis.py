@@ -53,6 +53,11 @@ def diagnose(cluster: Any, exc: BaseException, test_name: str = "") -> Diagnosis
     if message.startswith("term is ") and "should be at least 1" in message:
         return Diagnosis("no-election", None, now, "the term is still 0: a candidate must "
                          "increment current_term")
+    if message == "servers disagree on term" or message.startswith(
+            "expected no leader among connected servers"):
+        lost = _followers_lost(cluster)
+        if lost is not None:
+            return lost
     if message == "servers disagree on term":
         return Diagnosis("step-down-request", None, now, "connected servers disagree on the "
                          "term after the election settled: followers must adopt the leader's "
@@ -150,28 +155,38 @@ def _fixed_timeouts(trace: Any) -> Optional[str]:
 
 
 def _followers_lost(c: Any) -> Optional[Diagnosis]:
-    """A follower's election timeout while its term's leader was alive and connected."""
+    """A follower's election timeout while the leader of its term was up and connected and
+    had sent it no AppendEntries for a whole minimum election timeout."""
     trace = c.trace
     if any(True for _ in trace.of("partition")):
         return None
+    quiet = c.config.election_timeout[0]
     role: dict[int, tuple[int, str]] = {}
     up = [True] * c.n
-    for e in trace.of("state", "timeout", "crash", "restart", "disconnect", "connect"):
+    last_sent: dict[tuple[int, int], float] = {}
+    since: dict[int, float] = {}  # when each leader took office
+    for e in trace.of("state", "timeout", "crash", "restart", "disconnect", "connect", "send"):
         kind = e.kind
-        if kind == "state":
+        if kind == "send":
+            if e.msg == "AppendEntries":
+                last_sent[e.src, e.dst] = e.time
+        elif kind == "state":
+            if e.role == "leader" and role.get(e.node) != (e.term, "leader"):
+                since[e.node] = e.time
             role[e.node] = (e.term, e.role)
         elif kind in ("crash", "disconnect"):
             up[e.node] = False
         elif kind in ("restart", "connect"):
             up[e.node] = True
         elif up[e.node]:
-            leaders = [i for i, (term, r) in role.items()
-                       if r == "leader" and term == e.term and up[i] and i != e.node]
-            if leaders:
-                return Diagnosis("heartbeats", e.node, e.time,
-                                 f"node {e.node} timed out in term {e.term} at t={e.time} ms "
-                                 f"while node {leaders[0]}, leader of that term, was up and "
-                                 f"connected")
+            for i, (term, r) in role.items():
+                if (r == "leader" and term == e.term and up[i] and i != e.node
+                        and e.time - since[i] >= quiet
+                        and e.time - last_sent.get((i, e.node), -quiet) >= quiet):
+                    return Diagnosis("heartbeats", e.node, e.time,
+                                     f"node {e.node} timed out in term {e.term} at t={e.time} "
+                                     f"ms: node {i}, leader of that term, was up and connected "
+                                     f"but had sent it no AppendEntries for {quiet:g} ms")
     return None
 
 

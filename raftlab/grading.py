@@ -371,12 +371,8 @@ def grade(node_class: Any, part: str = "3A", seeds: Any = 100, network: str = "b
                              f"{', '.join(t.name for t in part_tests(part))}")
     jobs = list(_jobs(chosen, network))
     total = len(jobs) * len(seed_list)
-    bar = _progress_bar(total, progress)
-    try:
-        outcomes = _execute(node_class, jobs, seed_list, workers, bar)
-    finally:
-        if bar is not None:
-            bar.close()
+    outcomes = _execute(node_class, jobs, seed_list, workers,
+                        lambda: _progress_bar(total, progress))
     return _report(node_class, part, seed_list, jobs, outcomes)
 
 
@@ -421,29 +417,38 @@ def _progress_bar(total: int, progress: Optional[bool]) -> Any:
 
 
 def _execute(node_class: Any, jobs: list[tuple[LabTest, bool]], seeds: tuple[int, ...],
-             workers: int, bar: Any) -> list[_Outcome]:
+             workers: int, make_bar: Callable[[], Any]) -> list[_Outcome]:
+    """Every run's outcome, in job and seed order whatever the number of workers. The
+    progress bar is made after the worker processes are forked (its thread must not be)."""
     chunk = max(1, min(50, len(seeds) // max(1, 4 * workers) or 1))
     batches = [(test.name, reliable, seeds[i:i + chunk], i == 0)
                for test, reliable in jobs for i in range(0, len(seeds), chunk)]
     outcomes: list[_Outcome] = []
-    if workers == 1 or len(batches) == 1:
-        for batch in batches:
-            outcomes += _run_batch(node_class, *batch)
-            if bar is not None:
-                bar.update(len(batch[2]))
-        return outcomes
-    import multiprocessing
-    global _WORKER_NODE_CLASS
-    _WORKER_NODE_CLASS = node_class
+    pool = None
+    if workers > 1 and len(batches) > 1:
+        import multiprocessing
+        global _WORKER_NODE_CLASS
+        _WORKER_NODE_CLASS = node_class
+        try:
+            context = multiprocessing.get_context("fork")
+        except ValueError:  # pragma: no cover - platforms without fork: run here
+            context = None
+        if context is not None:
+            pool = ProcessPoolExecutor(workers, mp_context=context)
+            pool.submit(int).result()  # fork the workers now, before any thread starts
+    bar = make_bar()
     try:
-        context = multiprocessing.get_context("fork")
-    except ValueError:  # pragma: no cover - platforms without fork
-        return _execute(node_class, jobs, seeds, 1, bar)
-    with ProcessPoolExecutor(workers, mp_context=context) as pool:
-        for batch, result in zip(batches, pool.map(_worker_batch, batches)):
+        results = (pool.map(_worker_batch, batches) if pool is not None
+                   else (_run_batch(node_class, *batch) for batch in batches))
+        for batch, result in zip(batches, results):
             outcomes += result
             if bar is not None:
                 bar.update(len(batch[2]))
+    finally:
+        if bar is not None:
+            bar.close()
+        if pool is not None:
+            pool.shutdown()
     return outcomes
 
 

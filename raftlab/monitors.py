@@ -235,6 +235,8 @@ class MonitoredEnv(NodeEnv):
         role = node.role
         if (role == "candidate" or role == "precandidate") and (
                 role != role0 or node.current_term != term0):
+            if role == "candidate":  # a candidate votes for itself
+                self.monitor.votes.setdefault((self.id, node.current_term), (self.id, self.life))
             lo = self.monitor.cluster.config.election_timeout[0]
             waited = self._sim.now - self.last_reset
             if waited < lo - _EPSILON:
@@ -256,8 +258,9 @@ class MonitoredEnv(NodeEnv):
                 raise self._fail("vote-persisted", f"voted for node {request.candidate} in term "
                                  f"{request.term} after a restart, though before the crash it "
                                  f"had voted for node {earlier[0]} in that term")
-            raise self._fail("one-vote", f"voted twice in term {request.term}: for node "
-                             f"{earlier[0]} and for node {request.candidate}")
+            first = "itself, as a candidate," if earlier[0] == self.id else f"node {earlier[0]}"
+            raise self._fail("one-vote", f"voted twice in term {request.term}: for {first} "
+                             f"and for node {request.candidate}")
         candidate_last = (request.last_log_term, request.last_log_index)
         if candidate_last < last:
             raise self._fail("up-to-date", f"voted for node {src}, whose log ends at "
