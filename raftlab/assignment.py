@@ -31,7 +31,8 @@ from .config import DEFAULTS, RaftConfig, constructor_call
 from .errors import CheckFailed
 from .formatting import format_ms, plain_number
 from .labtests import many_elections, re_election
-from .messages import REPLY_TYPES, REQUEST_TYPES, AppendEntries, LogEntry, RequestVote
+from .messages import (REPLY_TYPES, REQUEST_TYPES, AppendEntries, AppendEntriesReply,
+                       LogEntry, RequestVote, RequestVoteReply)
 from .node import ApplyMsg
 from .persister import Persister, decode_state, encode_state
 from .protocol import check_node_class
@@ -369,6 +370,41 @@ class _Probe:
         node = self.node
         return f"{getattr(node, 'role', '?')} of term {getattr(node, 'current_term', '?')}"
 
+    @property
+    def role(self) -> Any:
+        return getattr(self.node, "role", None)
+
+    @property
+    def term(self) -> Any:
+        return getattr(self.node, "current_term", None)
+
+    def saved(self) -> tuple[int, Optional[int], list]:
+        """What the server saved: ``(term, voted_for, log entries)``."""
+        return decode_state(self.persister.read())
+
+    def fire_election_timer(self) -> None:
+        """Fire the timer the server set in ``boot()`` (its election timer)."""
+        if not self.env.timers:
+            raise _fail(f"node {self.me} set no timer in boot(): a server starts with an "
+                        f"election timer (step 1)", rule("no-election").hint)
+        name = self.env.timers[0][0]
+        self._do(f"on_timer({name!r}) on node {self.me}", lambda: self.node.on_timer(name))
+
+    def reply(self, src: int, request: Any, reply: Any) -> None:
+        """Hand ``reply`` (from ``src``, to our ``request``) to ``handle_reply``."""
+        self._do(f"handle_reply({src}, {request!r}, {reply!r}) on node {self.me}",
+                 lambda: self.node.handle_reply(src, request, reply))
+
+    def candidate(self) -> RequestVote:
+        """Make the server start an election (its election timer fires); its RequestVote."""
+        self.fire_election_timer()
+        asked = [r for _, r in self.env.calls if isinstance(r, RequestVote)]
+        if self.role != "candidate" or not asked:
+            raise _fail(f"node {self.me}'s election timer fired and it is now a {self.state}, "
+                        f"having sent {len(asked)} RequestVote(s); this step needs elections "
+                        f"to start (step 2)", rule("no-request-vote").hint)
+        return asked[-1]
+
     def request(self, src: int, msg: Any) -> Any:
         """Hand ``msg`` from ``src`` to ``handle_request``; the reply must have the right type."""
         timers = len(self.env.timers)
@@ -531,6 +567,11 @@ def _check_votes(lab: _Lab) -> str:
         raise _fail(f"the server granted {rv!r} without resetting its election timer",
                     "Followers: the election timer restarts when a vote is granted "
                     "(self.reset_election_timer()).")
+    term, voted, _ = p.saved()
+    if (term, voted) != (1, 1):
+        raise _fail(f"the server granted {rv!r}, but the state it saved says term {term}, "
+                    f"voted for {voted!r}: a server that crashes now would forget its vote and "
+                    f"could vote again in term 1", rule("vote-persisted").hint)
     again = p.request(1, rv)
     if not again.granted:
         raise _fail(f"the server voted for node 1 in term 1, then answered the same {rv!r} "
@@ -547,6 +588,13 @@ def _check_votes(lab: _Lab) -> str:
     if reply.granted or reply.term != 1:
         raise _fail(f"a server of term 1 answered {stale!r} with {reply!r}; it must refuse a "
                     f"candidate of an older term and reply its own term, 1",
+                    rule("stale-vote").hint)
+    q = lab.probe(n=3, me=0, state=encode_state(2, None, []))
+    old = RequestVote(1, 1, 0, 0)
+    reply = q.request(1, old)
+    if reply.granted or reply.term != 2:
+        raise _fail(f"a server of term 2 that has not voted in term 2 answered {old!r} with "
+                    f"{reply!r}; a candidate of an older term is refused, whatever the vote",
                     rule("stale-vote").hint)
     newer = RequestVote(3, 2, 0, 0)
     reply = p.request(2, newer)
@@ -590,7 +638,40 @@ def _check_votes(lab: _Lab) -> str:
 
 
 # ============================================================================ step 4
+def _probe_counting(lab: _Lab) -> None:
+    p = lab.probe(n=3, me=0)
+    rv = p.candidate()
+    p.reply(1, rv, RequestVoteReply(rv.term, False))
+    if p.role != "candidate":
+        raise _fail(f"node 0, candidate of term {rv.term} of 3 servers, got one refusal "
+                    f"(RequestVoteReply(term={rv.term}, granted=False)) and is now a "
+                    f"{p.state}: a refusal is not a vote", rule("election-safety").hint)
+    p.reply(2, rv, RequestVoteReply(rv.term, True))
+    if p.role != "leader":
+        raise _fail(f"node 0, candidate of term {rv.term} of 3 servers, got a granted vote from "
+                    f"node 2; with its own that is 2 of 3, a majority, yet it is a {p.state}",
+                    rule("vote-counting").hint)
+    p = lab.probe(n=3, me=0)
+    first = p.candidate()
+    second = p.candidate()  # its timer fires again: a new election, one term up
+    p.reply(1, first, RequestVoteReply(first.term, True))
+    if p.role == "leader":
+        raise _fail(f"node 0 started elections in terms {first.term} and {second.term}; a vote "
+                    f"granted for term {first.term} arrived late and made it leader of term "
+                    f"{p.term}: only answers to the current election count",
+                    "request_vote_reply: ignore a reply whose request's term is not "
+                    "current_term (args.term != self.current_term).")
+    p = lab.probe(n=3, me=0)
+    rv = p.candidate()
+    p.reply(1, rv, RequestVoteReply(rv.term + 2, False))
+    if p.role != "follower" or p.term != rv.term + 2:
+        raise _fail(f"node 0, candidate of term {rv.term}, got RequestVoteReply(term="
+                    f"{rv.term + 2}, granted=False) and is now a {p.state}; it must become a "
+                    f"follower of term {rv.term + 2}", rule("step-down-reply").hint)
+
+
 def _check_leader(lab: _Lab) -> str:
+    _probe_counting(lab)
     seen = []
     for seed, n in ((1, 3), (2, 3), (3, 5), (4, 5)):
         c = lab.cluster(n, seed)
@@ -636,7 +717,9 @@ def _check_leader(lab: _Lab) -> str:
             raise _fail(f"{bad[0]} ({c.rebuild_call()})", rule("election-safety").hint, c)
         seen.append(f"node {leader} of term {term} at {format_ms(event.time)} ms ({n} servers, "
                     f"seed {seed})")
-    return ("a leader with a majority of votes, within 5 s, and never two in one term: "
+    return ("a candidate alone won with its own vote and one more of three, not with a "
+            "refusal or a late vote, and stepped down on a newer term; in clusters, a leader "
+            "with a majority of votes, within 5 s, and never two in one term: "
             + "; ".join(seen) + ".")
 
 
@@ -829,7 +912,67 @@ def _check_replicate(lab: _Lab) -> str:
 
 
 # ============================================================================ step 8 (3B)
+def _probe_commit_rule(lab: _Lab) -> None:
+    """Figure 8: a new leader does not commit an older term's entry by counting replicas; the
+    entry commits with the first entry of its own term."""
+    old_log = [LogEntry(1, "a"), LogEntry(2, "b")]
+    p = lab.probe(n=3, me=0, state=encode_state(3, None, old_log))
+    rv = p.candidate()
+    p.reply(1, rv, RequestVoteReply(rv.term, True))
+    if p.role != "leader":
+        raise _fail(f"node 0 (log [(1, 'a'), (2, 'b')]) won the votes of node 1 and itself in "
+                    f"term {rv.term} but is a {p.state} (step 4)", rule("vote-counting").hint)
+    term = rv.term
+
+    def to_peer() -> list[AppendEntries]:
+        return [r for dst, r in p.env.calls
+                if dst == 1 and isinstance(r, AppendEntries) and r.term == term]
+
+    if not to_peer():
+        raise _fail(f"node 0 became leader of term {term} but sent node 1 no AppendEntries "
+                    f"(step 5)", rule("heartbeats").hint)
+    for ae in to_peer():  # node 1 now holds everything the leader sent it
+        p.reply(1, ae, AppendEntriesReply(term, True))
+    commit = getattr(p.node, "commit_index", None)
+    if commit:
+        raise _fail(f"node 0, new leader of term {term} with log [(1, 'a'), (2, 'b')], "
+                    f"learned that node 1 stores both entries and set commit_index = {commit}: "
+                    f"an entry of an older term is never committed by counting its replicas "
+                    f"(Figure 8 of the paper)", rule("commit-current-term").hint)
+    sent = len(p.env.calls)
+    got = p._do("start('c') on node 0", lambda: p.node.start("c"))
+    if tuple(got) != (3, term, True):
+        raise _fail(f"start('c') on node 0, leader of term {term} with 2 entries, returned "
+                    f"{got}; expected (3, {term}, True)", rule("log-replication").hint)
+    carrying = [r for r in to_peer()[len(to_peer()) - (len(p.env.calls) - sent):]
+                if r.prev_log_index + len(r.entries) >= 3]
+    if not carrying:
+        timers = [name for name, _ in p.env.timers if name != p.env.timers[0][0]]
+        if timers:  # the leader replicates on its heartbeat timer: let it fire
+            name = timers[-1]
+            p._do(f"on_timer({name!r}) on node 0", lambda: p.node.on_timer(name))
+        carrying = [r for r in to_peer() if r.prev_log_index + len(r.entries) >= 3]
+    if not carrying:
+        raise _fail(f"node 0, leader of term {term}, accepted 'c' at index 3 but sent node 1 "
+                    f"no AppendEntries carrying it, even after its heartbeat timer fired",
+                    rule("log-replication").hint)
+    for ae in carrying:
+        p.reply(1, ae, AppendEntriesReply(term, True))
+    commit = getattr(p.node, "commit_index", None)
+    applied = [tuple(m) for m in p.env.applied]
+    want = [(True, "a", 1), (True, "b", 2), (True, "c", 3)]
+    if commit != 3 or applied != want:
+        raise _fail(f"node 0, leader of term {term}, learned that node 1 stores index 3 "
+                    f"('c', term {term}) and everything before it: a majority with itself. Its "
+                    f"commit_index is {commit!r} and it applied {applied}; it should commit "
+                    f"index 3, the older entries with it, and apply {want}",
+                    "commit_index = N for the highest N of the current term stored on a "
+                    "majority (match_index[peer] >= N, and your own log); then apply_committed() "
+                    "hands every entry up to N to env.apply, in order.")
+
+
 def _check_commit(lab: _Lab) -> str:
+    _probe_commit_rule(lab)
     c = lab.cluster(3, 1)
     _wait_leader(lab, c, step="steps 1-6")
     for command, servers, cut in ((101, 3, None), (102, 3, None), (103, 2, "cut"),
@@ -867,8 +1010,9 @@ def _check_commit(lab: _Lab) -> str:
             raise _fail(f"node {i} applied {got}; every server applies "
                         f"{[tuple(m) for m in want]}, in order ({c.rebuild_call()})",
                         rule("log-replication").hint, c)
-    return ("commands 101-104 were committed and applied in order on every server, one of them "
-            "while a follower was cut off.")
+    return ("a new leader did not commit an older term's entry by counting, then committed it "
+            "with its own term's first entry; in a cluster, commands 101-104 were committed and "
+            "applied in order on every server, one of them while a follower was cut off.")
 
 
 # ============================================================================ step 9 (3B)
@@ -971,16 +1115,17 @@ _STEP_LIST = [
          _DEMO.format(n=3, ms=1500), _check_election),
     Step("votes", 3, "grant votes: the RequestVote handler", "3A",
          "`request_vote(args)`: adopt a higher term first; refuse an older term; grant if you "
-         "have not voted in this term (or voted for this same candidate); remember the vote "
-         "and reset the election timer when you grant it.",
+         "have not voted in this term (or voted for this same candidate); when you grant it, "
+         "remember the vote, save it with `self.persist()` and reset the election timer.",
          "A server votes at most once per term, first come first served. It refuses a candidate "
          "whose term is older than its own. Any request or reply with a newer term makes a "
          "server adopt that term and become a follower, with no vote yet in it, before it does "
-         "anything else (Figure 2, RequestVote RPC, receiver implementation 1-2; Rules for "
-         "Servers, All Servers).",
+         "anything else. The term and the vote are saved to stable storage before the answer "
+         "goes out, so a crash cannot make a server vote twice in a term (Figure 2, RequestVote "
+         "RPC, receiver implementation 1-2; Rules for Servers, All Servers; Persistent state).",
          "One server, driven alone, answers a sequence of RequestVotes (fresh, repeated, a "
-         "second candidate, stale, newer); in three clusters every vote obeys one vote per "
-         "server and term.",
+         "second candidate, stale, newer) and saves the vote it grants; in three clusters "
+         "every vote obeys one vote per server and term.",
          _DEMO.format(n=3, ms=1500), _check_votes),
     Step("leader", 4, "count the votes: a leader", "3A",
          "`request_vote_reply(src, args, reply)`: step down on a higher term; count each "
@@ -990,8 +1135,10 @@ _STEP_LIST = [
          "becomes leader of its term. Only answers to the current election count, and each "
          "voter counts once. Since each server votes once per term, at most one candidate can "
          "win a term (Election Safety; Figure 2, Rules for Servers, Candidates).",
-         "In clusters of three and five servers, a leader emerges within 5 s with the votes of "
-         "a majority, and no term ever has two leaders.",
+         "One candidate, driven alone: a refusal is not a vote, its own vote and one more of "
+         "three win, a late vote for its previous election does not count, and a newer term in "
+         "a reply makes it a follower. In clusters of three and five servers, a leader emerges "
+         "within 5 s with the votes of a majority, and no term ever has two leaders.",
          _DEMO.format(n=3, ms=2000), _check_leader),
     Step("heartbeats", 5, "heartbeats keep the leader in place", "3A",
          "`send_heartbeats()` (every peer, then the HEARTBEAT timer again), the "
@@ -1056,8 +1203,10 @@ timeline(c)""", _check_replicate),
          "it; entries before it are committed with it. Followers learn the commit index from "
          "`leader_commit`. Every server applies committed entries in index order, each exactly "
          "once (Figure 2, Rules for Servers, All Servers and Leaders; AppendEntries RPC 5).",
-         "Four commands are agreed on (config.go's `one`), one while a follower is cut off; "
-         "every server applies all four in order.",
+         "A new leader, driven alone, whose log holds entries of older terms commits none of "
+         "them by counting replicas, then commits them with its own term's first entry and "
+         "applies all three in order. In a cluster, four commands are agreed on (config.go's "
+         "`one`), one while a follower is cut off; every server applies all four in order.",
          """c = Cluster(3, seed=1, node_class=Raft)
 run(c, 1500)
 try:
