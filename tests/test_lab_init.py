@@ -466,8 +466,11 @@ def test_an_independent_student_node_passes_the_election_steps():
 
 
 def test_planted_mistakes_fail_the_step_that_names_them():
-    twice = check(VotesTwice, "votes")
+    from raftlab import bugs
+
+    twice = check(bugs.VotesTwice, "votes")
     assert not twice.passed and "granted" in twice.message and "two votes" in twice.message
+    assert not check(VotesTwice, "votes").passed  # the tests' own planted copy, too
     forgets = check(ForgetsToReturnAReply, 3)
     assert not forgets.passed and "with None" in forgets.message
 
@@ -496,6 +499,27 @@ def test_planted_mistakes_fail_the_step_that_names_them():
 
     chatty = check(Chatty, "heartbeats")
     assert not chatty.passed and "at most ten heartbeats per second" in chatty.message
+
+
+#: The step whose check catches the mistake of each rule of raftlab.bugs.
+_STEP_OF_RULE = {
+    "fixed-timeout": "timeouts", "reproducible": "timeouts", "one-vote": "votes",
+    "stale-vote": "votes", "step-down-request": "votes", "term-persisted": "votes",
+    "vote-counting": "leader", "election-safety": "leader", "step-down-reply": "leader",
+    "heartbeat-rate": "heartbeats", "heartbeats": "heartbeats", "early-election": "heartbeats",
+    "log-matching": "replicate", "commit-current-term": "commit", "up-to-date": "up-to-date",
+}
+
+
+@pytest.mark.unsafe
+def test_each_bug_of_the_clinic_fails_first_at_the_step_of_its_rule():
+    from raftlab.bugs import BUGS
+
+    for name, cls in BUGS.items():
+        report = check_all(cls, "3A" if cls.part == "3A" else "all")
+        failed = [r for r in report if not r.passed]
+        assert failed, f"{name} passed every step"
+        assert failed[0].step == _STEP_OF_RULE[cls.rule], (name, str(failed[0]))
 
 
 def test_a_node_that_raises_is_reported_with_node_time_and_input():
