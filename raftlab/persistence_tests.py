@@ -50,15 +50,17 @@ class Goroutine:
     sleep ends, so it interleaves with the nodes in virtual time exactly as the seed
     determines. ``done`` and ``result`` (the generator's return value) say how it ended;
     ``wake`` is the time it sleeps until. An exception it raises (``c.fail(...)``: Go's
-    ``t.Fatalf``) propagates out of the call that is running virtual time at that moment."""
+    ``t.Fatalf``) propagates out of the call that is running virtual time at that moment;
+    the routine is then done, with that exception as ``error``."""
 
-    __slots__ = ("_c", "_steps", "done", "result", "wake")
+    __slots__ = ("_c", "_steps", "done", "result", "error", "wake")
 
     def __init__(self, c: Cluster, steps: Steps) -> None:
         self._c = c
         self._steps = steps
         self.done = False
         self.result: Any = None
+        self.error: Optional[BaseException] = None
         self.wake: Optional[float] = None
         self._resume()
 
@@ -68,6 +70,9 @@ class Goroutine:
         except StopIteration as end:
             self.done, self.result, self.wake = True, end.value, None
             return
+        except BaseException as exc:
+            self.done, self.error, self.wake = True, exc, None
+            raise
         self.wake = self._c.now + ms
         self._c.sim.call_later(ms, self._resume)
 

@@ -5,14 +5,16 @@ behave like the blocking checks they stand in for."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from raftlab import CheckFailed, Cluster, RaftNode
-from raftlab.agreement_tests import (AGREEMENT_TESTS, basic_agree, concurrent_starts,
-                                     randstring)
+from raftlab.agreement_tests import (AGREEMENT_TESTS, basic_agree, concurrent_starts, count,
+                                     randstring, rpc_bytes)
 from raftlab.labtests import LabTest
-from raftlab.persistence_tests import (PERSISTENCE_TESTS, Goroutine, one_steps, persist1,
-                                       unreliable_agree, wait_all)
+from raftlab.persistence_tests import (PERSISTENCE_TESTS, Goroutine, figure8, one_steps,
+                                       persist1, unreliable_agree, wait_all)
 
 from conftest import SEEDS
 from planted import Forgetful
@@ -82,6 +84,14 @@ def test_a_restarted_server_reapplies_its_whole_log_in_persist1() -> None:
     assert c.n_committed(6) == (3, 16)
 
 
+def test_a_test_runs_on_the_cluster_its_factory_builds() -> None:
+    class Graded(Cluster):
+        pass
+
+    run = unreliable_agree.run_with(Graded, 1)
+    assert type(run.cluster) is Graded and run.cluster.trace.meta["reliable"] is False
+
+
 def test_the_network_can_still_be_chosen() -> None:
     run = basic_agree(2, reliable=False)
     assert run.cluster.trace.meta["reliable"] is False
@@ -138,6 +148,48 @@ def test_a_node_that_never_persists_fails_basic_persistence() -> None:
     assert "12 != server=" in str(info.value) and str(info.value).endswith(" 11")
 
 
+class NoFigure8Rule(RaftNode):
+    """A planted bug: the leader commits any entry a majority holds, even of an older term."""
+
+    def _advance_commit(self):
+        for index in range(self.last_log_index, self.commit_index, -1):
+            if 1 + sum(1 for m in self.match_index.values() if m >= index) > self.n // 2:
+                self.commit_index = index
+                self._apply_committed()
+                break
+
+
+def test_a_node_without_the_figure_8_rule_fails_figure_8() -> None:
+    messages = []
+    for seed in range(10):   # it is caught on about a third of the seeds
+        try:
+            figure8(seed, node_class=NoFigure8Rule)
+        except CheckFailed as exc:
+            messages.append(str(exc))
+    assert messages and all(re.fullmatch(r"apply error: commit index=\d+ server=\d \d+ != "
+                                         r"server=\d \d+", m) for m in messages), messages
+
+
+class ResendsTheWholeLog(RaftNode):
+    """A planted inefficiency: every AppendEntries carries the leader's whole log."""
+
+    def _send_append_entries(self, peer):
+        self.next_index[peer] = 1
+        super()._send_append_entries(peer)
+
+
+def test_resending_the_log_fails_the_rpc_byte_count() -> None:
+    with pytest.raises(CheckFailed) as info:
+        rpc_bytes(0, node_class=ResendsTheWholeLog)
+    assert re.fullmatch(r"too many RPC bytes; got \d+, expected 150000", str(info.value))
+
+
+def test_heartbeats_every_20_ms_fail_the_rpc_count() -> None:
+    with pytest.raises(CheckFailed) as info:
+        count(0, heartbeat_interval=20)
+    assert re.fullmatch(r"too many RPCs \(\d+\) for 1 second of idleness", str(info.value))
+
+
 # ---------------------------------------------------------------------- goroutines
 @pytest.mark.parametrize("seed", SEEDS[:5])
 def test_one_in_a_goroutine_is_one(seed: int) -> None:
@@ -163,7 +215,8 @@ def test_a_goroutine_failure_stops_the_test_when_it_happens() -> None:
     with pytest.raises(CheckFailed) as info:
         c.run_for(60_000)
     assert str(info.value) == "one(5) failed to reach agreement"
-    assert not routine.done and 10_000 <= c.now - t0 <= 10_100
+    assert routine.done and routine.error is info.value and 10_000 <= c.now - t0 <= 10_100
+    wait_all(c, [routine])   # a failed routine is done: nothing left to wait for
 
 
 def test_wait_all_stops_when_the_last_goroutine_returns() -> None:
