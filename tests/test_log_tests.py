@@ -22,7 +22,7 @@ from planted import Forgetful
 #: every test, with the network Go runs it on
 UNRELIABLE = {"TestUnreliableAgree3C", "TestFigure8Unreliable3C", "TestUnreliableChurn3C"}
 #: tests that take more than a few seconds over the sweep (still run by default)
-SLOW = {"TestFigure8Unreliable3C", "TestReliableChurn3C", "TestUnreliableChurn3C"}
+SLOW = {"TestFigure8Unreliable3C", "TestReliableChurn3C"}
 
 
 def _params() -> list:
