@@ -1,5 +1,8 @@
 """The ``raftlab`` command (also ``python -m raftlab``).
 
+``raftlab grade raft.py[:Raft] --part 3A --seeds 100`` grades a Raft node class (exit status 0
+when every test passed, 1 when some failed, 2 on a usage error).
+
 ``raftlab figure16 --trials 1000 --out fig16.png --csv fig16.csv`` reproduces both graphs of
 the Raft paper's Figure 16 and prints its headline numbers beside the paper's.
 """
@@ -57,7 +60,73 @@ def _parser() -> argparse.ArgumentParser:
     fig.add_argument("--csv", metavar="CSV", help="write every trial's downtime to this CSV file")
     fig.add_argument("--no-progress", action="store_true", help="no progress bar")
     fig.set_defaults(run=_figure16)
+    grd = sub.add_parser("grade", help="grade a Raft node class: every test of a lab part "
+                         "over many seeds, with a diagnosis of each failure",
+                         description="Run every test of the part on SEEDS seeds (never "
+                         "stopping at the first failure) and print a go-test-like report. "
+                         "Exit status: 0 all passed, 1 some failed, 2 usage error.")
+    grd.add_argument("target", metavar="FILE.py[:CLASS]",
+                     help="the Python file with your node class, and the class (default Raft)")
+    grd.add_argument("--part", default="3A", choices=("3A", "3B", "3C", "all"),
+                     help="the lab part: 3A election (default), 3B log, 3C persistence, all")
+    grd.add_argument("--seeds", type=_arg(int, lambda v: check_int("seeds", v, 1, 1_000_000)),
+                     default=100, help="seeds per test and network (default 100)")
+    grd.add_argument("--network", default="both", choices=("both", "reliable", "unreliable"),
+                     help="network(s) for the 3A tests (default both)")
+    grd.add_argument("--workers", type=_arg(int, lambda v: check_int("workers", v, 1, 256)),
+                     default=1, help="worker processes (default 1)")
+    grd.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grd.set_defaults(run=_grade)
     return parser
+
+
+def _load_class(parser: argparse.ArgumentParser, target: str) -> Any:
+    """The class named by ``FILE.py[:CLASS]``; a usage error (exit 2) naming what is wrong."""
+    import importlib.util
+
+    path, _, name = target.partition(":") if not os.path.exists(target) else (target, "", "")
+    name = name or "Raft"
+    if not path.endswith(".py"):
+        parser.error(f"{target!r}: give a Python file, e.g. raft.py or raft.py:Raft")
+    if not os.path.isfile(path):
+        parser.error(f"{path!r}: no such file")
+    folder = os.path.dirname(os.path.abspath(path))
+    module_name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        parser.error(f"{path!r} cannot be imported as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, folder)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        import traceback
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        parser.error(f"importing {path} failed: {type(exc).__name__}: {exc} "
+                     f"({os.path.basename(where.filename)}, line {where.lineno})")
+    cls = getattr(module, name, None)
+    if not isinstance(cls, type):
+        found = sorted(k for k, v in vars(module).items()
+                       if isinstance(v, type) and v.__module__ == module_name)
+        parser.error(f"{path} has no class {name!r}"
+                     + (f"; it defines {', '.join(found)} (name one with {path}:CLASS)"
+                        if found else ""))
+    from .protocol import check_node_class
+    try:
+        check_node_class(cls)
+    except TypeError as exc:
+        parser.error(f"{path}:{name} is not a Raft node: {exc}")
+    return cls
+
+
+def _grade(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    node_class = _load_class(parser, args.target)
+    from .grading import grade
+    report = grade(node_class, part=args.part, seeds=args.seeds, network=args.network,
+                   workers=args.workers, progress=False if args.no_progress else None)
+    print(report)
+    return 0 if report.passed else 1
 
 
 def _writable(parser: argparse.ArgumentParser, path: Optional[str], what: str) -> None:

@@ -22,7 +22,7 @@ __all__ = ["Simulator", "Timer", "FloodError", "derive_seed", "check_duration",
 #: ``FLOOD_WINDOW`` events. A healthy cluster runs a few thousand; a node that re-arms a
 #: 0 ms timer forever runs unboundedly many without time moving, and is stopped here.
 MAX_EVENT_RATE = 1_000_000
-FLOOD_WINDOW = 100_000
+FLOOD_WINDOW = 20_000
 
 
 class FloodError(RuntimeError):
