@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from typing import Optional
 
-from .messages import LogEntry, decode_command, encode_command
+from .messages import LogEntry, decode_command, encode_entries
 
 __all__ = ["Persister", "encode_state", "decode_state"]
 
@@ -42,11 +42,8 @@ class Persister:
 
 def encode_state(term: int, voted_for: Optional[int], log: list[LogEntry]) -> bytes:
     """Encode the hard state; ``log`` excludes the sentinel entry at index 0."""
-    parts = [_HEAD.pack(term, -1 if voted_for is None else voted_for, len(log))]
-    for entry in log:
-        parts.append(struct.pack(">q", entry.term))
-        parts.append(encode_command(entry.command))
-    return b"".join(parts)
+    return (_HEAD.pack(term, -1 if voted_for is None else voted_for, len(log))
+            + encode_entries(log))
 
 
 def decode_state(data: bytes) -> tuple[int, Optional[int], list[LogEntry]]:

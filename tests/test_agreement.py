@@ -1,4 +1,6 @@
-"""Some 6.5840 3B/3C tests, ported: they exercise one(), wait(), n_committed() and restarts."""
+"""config.go's checks on their own: one(), the failure messages and notes, the apply-history
+check, and run_until_event. The 6.5840 3B/3C tests themselves are public
+(``raftlab.agreement_tests``, ``raftlab.persistence_tests``) and swept in test_log_tests.py."""
 
 from __future__ import annotations
 
@@ -7,121 +9,8 @@ import re
 import pytest
 
 from raftlab import CheckFailed, Cluster, RaftNode
-from raftlab.labtests import RAFT_ELECTION_TIMEOUT as RET
 
 from conftest import SEEDS
-
-
-@pytest.mark.parametrize("seed", SEEDS[:10])
-def test_basic_agree(seed: int) -> None:
-    c = Cluster(3, seed=seed)
-    for index in range(1, 4):
-        nd, _ = c.n_committed(index)
-        assert nd == 0, "some have committed before Start()"
-        assert c.one(index * 100, 3, retry=False) == index
-    assert [[m.command for m in c.applied[i]] for i in range(3)] == [[100, 200, 300]] * 3
-
-
-@pytest.mark.parametrize("seed", SEEDS[:10])
-def test_fail_agree(seed: int) -> None:
-    c = Cluster(3, seed=seed)
-    c.one(101, 3, retry=False)
-    leader = c.check_one_leader()
-    c.disconnect((leader + 1) % 3)
-    c.one(102, 2, retry=False)
-    c.one(103, 2, retry=False)
-    c.run_for(RET)
-    c.one(104, 2, retry=False)
-    c.one(105, 2, retry=False)
-    c.connect((leader + 1) % 3)
-    c.one(106, 3, retry=True)
-    c.run_for(RET)
-    c.one(107, 3, retry=True)
-
-
-@pytest.mark.parametrize("seed", SEEDS[:10])
-def test_fail_no_agree(seed: int) -> None:
-    c = Cluster(5, seed=seed)
-    c.one(10, 5, retry=False)
-    leader = c.check_one_leader()
-    for k in (1, 2, 3):
-        c.disconnect((leader + k) % 5)
-    index, _, ok = c.start(leader, 20)
-    assert ok and index == 2
-    c.run_for(2 * RET)
-    assert c.n_committed(index)[0] == 0, "committed but no majority"
-    for k in (1, 2, 3):
-        c.connect((leader + k) % 5)
-    leader2 = c.check_one_leader()
-    index2, _, ok2 = c.start(leader2, 30)
-    assert ok2 and 2 <= index2 <= 3
-    c.one(1000, 5, retry=True)
-
-
-@pytest.mark.parametrize("seed", SEEDS[:10])
-def test_rejoin(seed: int) -> None:
-    c = Cluster(3, seed=seed)
-    c.one(101, 3, retry=True)
-    leader1 = c.check_one_leader()
-    c.disconnect(leader1)
-    for cmd in (102, 103, 104):
-        c.start(leader1, cmd)
-    c.one(103, 2, retry=True)
-    leader2 = c.check_one_leader()
-    c.disconnect(leader2)
-    c.connect(leader1)
-    c.one(104, 2, retry=True)
-    c.connect(leader2)
-    c.one(105, 3, retry=True)
-
-
-@pytest.mark.parametrize("seed", SEEDS[:10])
-def test_persist1(seed: int) -> None:
-    c = Cluster(3, seed=seed)
-    c.one(11, 3, retry=True)
-    for i in range(3):
-        c.restart(i)
-    c.one(12, 3, retry=True)
-    leader1 = c.check_one_leader()
-    c.restart(leader1)
-    c.one(13, 3, retry=True)
-    leader2 = c.check_one_leader()
-    c.disconnect(leader2)
-    c.one(14, 2, retry=True)
-    c.restart(leader2)
-    c.wait(4, 3, -1)
-    i3 = (c.check_one_leader() + 1) % 3
-    c.disconnect(i3)
-    c.one(15, 2, retry=True)
-    c.restart(i3)
-    c.one(16, 3, retry=True)
-    assert [m.command for m in c.applied[i3]] == [11, 12, 13, 14, 15, 16]
-
-
-@pytest.mark.parametrize("seed", SEEDS[:10])
-def test_persist3_partitioned_leader_and_one_follower_crash(seed: int) -> None:
-    c = Cluster(3, seed=seed)
-    c.one(101, 3, retry=True)
-    leader = c.check_one_leader()
-    c.disconnect((leader + 2) % 3)
-    c.one(102, 2, retry=True)
-    c.crash(leader % 3)
-    c.crash((leader + 1) % 3)
-    c.connect((leader + 2) % 3)
-    c.restart(leader % 3)
-    c.one(103, 2, retry=True)
-    c.restart((leader + 1) % 3)
-    c.one(104, 3, retry=True)
-
-
-@pytest.mark.parametrize("seed", SEEDS[:5])
-def test_unreliable_agree(seed: int) -> None:
-    c = Cluster(5, seed=seed, reliable=False)
-    for k in range(1, 15):
-        c.one(k, 1, retry=True)
-    c.set_reliable(True)
-    last = c.one(100, 5, retry=True)
-    assert c.n_committed(last) == (5, 100)
 
 
 def test_one_fails_with_config_go_message_without_a_majority() -> None:
