@@ -27,11 +27,13 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 
+from .agreement_tests import AGREEMENT_TESTS
 from .cluster import Cluster
 from .diagnosis import diagnose
 from .errors import CheckFailed
 from .labtests import ELECTION_TESTS, LabTest
 from .monitors import MonitoredCluster, NodeError, RuleViolation
+from .persistence_tests import PERSISTENCE_TESTS
 from .protocol import check_node_class
 from .rules import RULES
 from .safety import election_safety_violations
@@ -47,14 +49,6 @@ NETWORKS = ("both", "reliable", "unreliable")
 REPRODUCIBILITY = "Reproducibility"
 
 
-def _log_tests(module: str, name: str) -> dict[str, LabTest]:
-    try:
-        imported = __import__(f"raftlab.{module}", fromlist=[name])
-    except ImportError:  # pragma: no cover - the 3B/3C ports ship with the package
-        return {}
-    return dict(getattr(imported, name))
-
-
 def part_tests(part: str) -> list[LabTest]:
     """The tests of ``part`` ("3A", "3B", "3C" or "all"), in the Go lab's order."""
     parts = PARTS
@@ -65,8 +59,8 @@ def part_tests(part: str) -> list[LabTest]:
     if part == "3A":
         return [*ELECTION_TESTS.values(), *STRICTER_TESTS.values()]
     if part == "3B":
-        return list(_log_tests("agreement_tests", "AGREEMENT_TESTS").values())
-    return list(_log_tests("persistence_tests", "PERSISTENCE_TESTS").values())
+        return list(AGREEMENT_TESTS.values())
+    return list(PERSISTENCE_TESTS.values())
 
 
 #: The lab parts: 3A leader election, 3B log, 3C persistence, and all three.
