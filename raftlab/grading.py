@@ -152,7 +152,8 @@ class TestResult:
 @dataclass(frozen=True)
 class GradeReport:
     """What ``grade`` found: ``tests`` (one ``TestResult`` per test and network),
-    ``failures`` (the first failure of each failing test and network, smallest seed first),
+    ``failures`` (the first failure of each failing test and network, smallest seed first,
+    after a failure of reproducibility, which makes the others unreliable),
     and whether everything ``passed``."""
 
     node: str
@@ -472,7 +473,8 @@ def _report(node_class: Any, part: str, seeds: tuple[int, ...],
                                   header="the same seed gives the same trace"))
         if first is not None:
             failures.append(_failure(node_class, first, True))
-    failures.sort(key=lambda f: (f.seed, f.test, not f.reliable))
+    # a run that is not reproducible makes every other failure unreliable: it comes first
+    failures.sort(key=lambda f: (f.rule != "reproducible", f.seed, f.test, not f.reliable))
     name = getattr(node_class, "__qualname__", repr(node_class))
     return GradeReport(name, part, seeds, tuple(results), tuple(failures))
 
