@@ -405,7 +405,7 @@ def _progress_bar(total: int, progress: Optional[bool]) -> Any:
     if not progress:
         return None
     try:
-        from tqdm import tqdm
+        from tqdm.auto import tqdm  # a widget in a notebook, text in a terminal
     except ImportError:
         return None
     return tqdm(total=total, desc="grading", unit="run", leave=False)
