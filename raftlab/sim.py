@@ -135,11 +135,9 @@ class Simulator:
         check_at = FLOOD_WINDOW
         window_start = self.now_us
         while heap and heap[0][0] <= end_us:
-            entry = heappop(heap)
-            callback = entry[2]
+            t, _, callback, args = heappop(heap)
             if callback is None:
-                continue
-            t = entry[0]
+                continue  # a cancelled timer
             if t != self.now_us:
                 self.now_us = t
                 self.now = t / 1000
@@ -148,7 +146,7 @@ class Simulator:
                 self._check_flood(window_start)
                 window_start = t
                 check_at += FLOOD_WINDOW
-            callback(*entry[3])
+            callback(*args)
         self.events_run += count
         self.now_us = end_us
         self.now = end_us / 1000
