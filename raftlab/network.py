@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any, Optional, Sequence
 
 from .config import NetworkConfig
-from .messages import Message
+from .messages import AppendEntries, Message
 from .sim import Simulator
 from .trace import Trace
 
@@ -36,6 +36,7 @@ UNREACHABLE_DELAY = 100   # without long delays: 0..99 ms
 DROP_RATE = 0.1           # unreliable: request and reply loss probability each
 REORDER_PROBABILITY = 600 / 900
 REORDER_BASE, REORDER_SPAN = 200, 2000
+_HEARTBEAT_SIZE = AppendEntries(0, 0, 0, 0, (), 0).size()  # every AppendEntries without entries
 
 
 class Network:
@@ -59,6 +60,7 @@ class Network:
         self.delivered = [0] * n       # requests delivered to the current instance of each node
         self._next_id = 0
         self._rng = sim.rng("network")
+        self._random = self._rng.random
         # bound once, not once per message (each message posts one of these)
         self._on_request, self._on_reply = self._arrive_request, self._arrive_reply
 
@@ -96,38 +98,36 @@ class Network:
         self._reach = [[self._rule(a, b) for b in range(self.n)] for a in range(self.n)]
 
     # ----------------------------------------------------------------- calls
-    def _delay(self) -> float:
-        """One-way delay of a delivered message: latency, plus 0-26 ms when unreliable."""
-        config = self.config
-        lo, hi = config.latency
-        r = self._rng.random
-        d = lo + (hi - lo) * r()
-        if not config.reliable:
-            d += int(r() * SHORT_DELAY)
-        return d
-
     def call(self, src: int, dst: int, request: Message) -> None:
         """Node ``src`` calls ``dst``; the outcome reaches ``src``'s current endpoint later."""
         sim = self.sim
         now = sim.now
         self.total_calls += 1
-        self.total_bytes += request.SIZE or request.size()
-        self._next_id += 1
-        mid = self._next_id
-        record = self._append
-        record((now, "send", src, dst, request.NAME, request.term, mid))
-        caller = self.servers[src]
-        server = self.servers[dst]
+        size = request.SIZE
+        if size is None:  # an AppendEntries: a heartbeat's size is fixed, entries are measured
+            size = _HEARTBEAT_SIZE if not request.entries else request.size()
+        self.total_bytes += size
+        self._next_id = mid = self._next_id + 1
+        self._append((now, "send", src, dst, request.NAME, request.term, mid))
+        servers = self.servers
+        caller = servers[src]
+        server = servers[dst]
         if server is None or not self._reach[src][dst]:
-            record((now, "drop", src, dst, request.NAME, request.term, mid,
-                   "dead" if server is None else "unreachable"))
+            self._append((now, "drop", src, dst, request.NAME, request.term, mid,
+                          "dead" if server is None else "unreachable"))
             span = LONG_DELAY if self.config.long_delays else UNREACHABLE_DELAY
             sim.post(int(self._rng.random() * span), self._fail, caller, dst, request)
             return
-        delay = self._delay()
-        if not self.config.reliable and self._rng.random() < DROP_RATE:
-            sim.post(delay, self._lose, src, dst, request, mid, caller)
-            return
+        # the one-way delay: latency, plus 0-26 ms when unreliable
+        config = self.config
+        random = self._random
+        lo, hi = config.latency
+        delay = lo + (hi - lo) * random()
+        if not config.reliable:
+            delay += int(random() * SHORT_DELAY)
+            if random() < DROP_RATE:
+                sim.post(delay, self._lose, src, dst, request, mid, caller)
+                return
         sim.post(delay, self._on_request, src, dst, request, mid, caller, server)
 
     def _fail(self, caller: Optional[Any], dst: int, request: Message) -> None:
@@ -149,8 +149,9 @@ class Network:
                        "dead" if self.servers[dst] is not server else "cut")
             return
         sim = self.sim
+        now = sim.now  # the handler runs at this instant: the reply leaves at it too
         record = self._append
-        record((sim.now, "deliver", src, dst, request.NAME, request.term, mid))
+        record((now, "deliver", src, dst, request.NAME, request.term, mid))
         self.delivered[dst] += 1
         config = self.config
         if config.persist_delay[1] > 0:
@@ -161,18 +162,22 @@ class Network:
             reply = server.handle_request(src, request)
             wrote = False
         # the reply travels back as a message of its own
-        self._next_id += 1
-        rid = self._next_id
-        record((sim.now, "send", dst, src, reply.NAME, reply.term, rid))
-        rng = self._rng
-        delay = self._delay()
+        self._next_id = rid = self._next_id + 1
+        record((now, "send", dst, src, reply.NAME, reply.term, rid))
+        random = self._random
+        lo, hi = config.latency  # the one-way delay, as in ``call``
+        delay = lo + (hi - lo) * random()
+        reliable = config.reliable
+        if not reliable:
+            delay += int(random() * SHORT_DELAY)
         if wrote:  # the reply waits for the state it depends on to reach stable storage
             lo, hi = config.persist_delay
-            delay += lo + (hi - lo) * rng.random()
-        if not config.reliable and rng.random() < DROP_RATE:
+            delay += lo + (hi - lo) * random()
+        if not reliable and random() < DROP_RATE:
             sim.post(delay, self._lose, dst, src, reply, rid, caller, "lost", request)
             return
-        if config.long_reordering and rng.random() < REORDER_PROBABILITY:
+        if config.long_reordering and random() < REORDER_PROBABILITY:
+            rng = self._rng
             delay += REORDER_BASE + rng.randrange(1 + rng.randrange(REORDER_SPAN))
         sim.post(delay, self._on_reply, src, dst, request, reply, rid, caller, server)
 
