@@ -20,6 +20,7 @@ harness's ``NodeEnv`` of each running instance), never to a node directly.
 
 from __future__ import annotations
 
+from heapq import heappush
 from typing import Any, Optional, Sequence
 
 from .config import NetworkConfig
@@ -63,6 +64,9 @@ class Network:
         self._random = self._rng.random
         # bound once, not once per message (each message posts one of these)
         self._on_request, self._on_reply = self._arrive_request, self._arrive_reply
+        # each message's arrival is pushed on the simulator's heap directly: ``sim.post``
+        # inlined, since it runs for every message
+        self._heap, self._seq = sim.queue()
 
     # ----------------------------------------------------------------- topology
     def link_up(self, a: int, b: int) -> bool:
@@ -128,7 +132,8 @@ class Network:
             if random() < DROP_RATE:
                 sim.post(delay, self._lose, src, dst, request, mid, caller)
                 return
-        sim.post(delay, self._on_request, src, dst, request, mid, caller, server)
+        heappush(self._heap, [sim.now_us + round(delay * 1000), next(self._seq),
+                              self._on_request, (src, dst, request, mid, caller, server)])
 
     def _fail(self, caller: Optional[Any], dst: int, request: Message) -> None:
         if caller is not None and caller.alive:
@@ -179,7 +184,8 @@ class Network:
         if config.long_reordering and random() < REORDER_PROBABILITY:
             rng = self._rng
             delay += REORDER_BASE + rng.randrange(1 + rng.randrange(REORDER_SPAN))
-        sim.post(delay, self._on_reply, src, dst, request, reply, rid, caller, server)
+        heappush(self._heap, [sim.now_us + round(delay * 1000), next(self._seq),
+                              self._on_reply, (src, dst, request, reply, rid, caller, server)])
 
     def _arrive_reply(self, src: int, dst: int, request: Message, reply: Message, rid: int,
                       caller: Optional[Any], server: Any) -> None:

@@ -8,10 +8,11 @@ a pure function of the seed and of the calls made.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import random
 from heapq import heappop, heappush
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from .validation import check_duration, check_seed
 
@@ -72,7 +73,7 @@ class Simulator:
         self.now_us = 0
         self.now: float = 0.0
         self._heap: list[list] = []
-        self._seq = 0
+        self._seq = itertools.count(1)  # next(self._seq): entries at equal times run in its order
         self._streams: dict[str, random.Random] = {}
         self.events_run = 0
 
@@ -103,18 +104,22 @@ class Simulator:
         return Timer(self.push_us(self.now_us + round(delay * 1000), callback, *args))
 
     def post(self, delay: float, callback: Callable[..., Any], *args: Any) -> None:
-        """Like ``call_later`` for a call that is never cancelled: no handle, no checks, and
-        ``push_us`` inlined, since the network posts two of these per message."""
-        self._seq += 1
-        heappush(self._heap, [self.now_us + round(delay * 1000), self._seq, callback, args])
+        """Like ``call_later`` for a call that is never cancelled: no handle, no checks."""
+        heappush(self._heap, [self.now_us + round(delay * 1000), next(self._seq), callback, args])
 
     def push_us(self, time_us: int, callback: Callable[..., Any], *args: Any) -> list:
         """Schedule at ``time_us`` (>= now, unchecked) and return the raw heap entry
         ``[time_us, seq, callback, args]``; setting ``entry[2] = None`` cancels it."""
-        self._seq += 1
-        entry = [time_us, self._seq, callback, args]
+        entry = [time_us, next(self._seq), callback, args]
         heappush(self._heap, entry)
         return entry
+
+    def queue(self) -> tuple[list[list], Iterator[int]]:
+        """The heap and the sequence counter behind ``post``, for a caller that schedules so
+        often that a method call per event shows (the network: two events per message). It
+        pushes ``[time_us, next(seq), callback, args]`` with ``heapq.heappush``, ``time_us``
+        not before ``now_us``; entries at equal times run in ``seq`` order."""
+        return self._heap, self._seq
 
     def peek(self) -> float:
         """Time (ms) of the next pending event, or ``inf`` if none."""
