@@ -102,7 +102,8 @@ class NodeEnv:
         if node.role is not self._role or node.current_term != self._term:
             self.observe()
         if type(request) is RequestVote:
-            self._append((self._sim.now, "vote", self.id, request.candidate, request.term,
+            record = self._append
+            record((self._sim.now, "vote", self.id, request.candidate, request.term,
                          bool(reply.granted)))
         return reply
 
@@ -140,7 +141,8 @@ class NodeEnv:
         sim = self._sim
         due = sim.now_us + round(delay * 1000)
         self._due[name] = due
-        self._append((sim.now, "timer", self.id, name, "set", due / 1000))
+        record = self._append  # a local: ``self._append(...)`` would look the method up slowly
+        record((sim.now, "timer", self.id, name, "set", due / 1000))
         entry = self._timers.get(name)
         if entry is not None and entry[2] is not None:
             if entry[0] <= due:
@@ -192,7 +194,8 @@ class NodeEnv:
             return
         del self._due[name]
         del self._timers[name]
-        self._append((sim.now, "timer", self.id, name, "fire", sim.now))
+        record = self._append
+        record((sim.now, "timer", self.id, name, "fire", sim.now))
         node = self.node
         self._firing = self._term
         try:

@@ -112,13 +112,14 @@ class Network:
             size = _HEARTBEAT_SIZE if not request.entries else request.size()
         self.total_bytes += size
         self._next_id = mid = self._next_id + 1
-        self._append((now, "send", src, dst, request.NAME, request.term, mid))
+        record = self._append  # a local: ``self._append(...)`` would look the method up slowly
+        record((now, "send", src, dst, request.NAME, request.term, mid))
         servers = self.servers
         caller = servers[src]
         server = servers[dst]
         if server is None or not self._reach[src][dst]:
-            self._append((now, "drop", src, dst, request.NAME, request.term, mid,
-                          "dead" if server is None else "unreachable"))
+            record((now, "drop", src, dst, request.NAME, request.term, mid,
+                    "dead" if server is None else "unreachable"))
             span = LONG_DELAY if self.config.long_delays else UNREACHABLE_DELAY
             sim.post(int(self._rng.random() * span), self._fail, caller, dst, request)
             return
@@ -198,5 +199,6 @@ class Network:
                        "dead" if servers[dst] is not server else "cut", request)
             return
         self.total_bytes += reply.SIZE or reply.size()
-        self._append((self.sim.now, "deliver", dst, src, reply.NAME, reply.term, rid))
+        record = self._append
+        record((self.sim.now, "deliver", dst, src, reply.NAME, reply.term, rid))
         caller.handle_reply(dst, request, reply)
