@@ -104,7 +104,7 @@ class NodeEnv:
         if type(request) is RequestVote:
             record = self._append
             record((self._sim.now, "vote", self.id, request.candidate, request.term,
-                         bool(reply.granted)))
+                    bool(reply.granted)))
         return reply
 
     def handle_reply(self, src: int, request: Message, reply: Message) -> None:
@@ -139,7 +139,9 @@ class NodeEnv:
         if node.role is not self._role or node.current_term != self._term:
             self.observe()
         sim = self._sim
-        due = sim.now_us + round(delay * 1000)
+        # ``x.__round__()`` is ``round(x)`` without the builtin's lookup of the special
+        # method: the same value, at about half the cost
+        due = sim.now_us + (delay * 1000).__round__()
         self._due[name] = due
         record = self._append  # a local: ``self._append(...)`` would look the method up slowly
         record((sim.now, "timer", self.id, name, "set", due / 1000))

@@ -112,13 +112,14 @@ class Network:
             size = _HEARTBEAT_SIZE if not request.entries else request.size()
         self.total_bytes += size
         self._next_id = mid = self._next_id + 1
+        name = request.NAME  # looked up once: it travels with the message to its arrival
         record = self._append  # a local: ``self._append(...)`` would look the method up slowly
-        record((now, "send", src, dst, request.NAME, request.term, mid))
+        record((now, "send", src, dst, name, request.term, mid))
         servers = self.servers
         caller = servers[src]
         server = servers[dst]
         if server is None or not self._reach[src][dst]:
-            record((now, "drop", src, dst, request.NAME, request.term, mid,
+            record((now, "drop", src, dst, name, request.term, mid,
                     "dead" if server is None else "unreachable"))
             span = LONG_DELAY if self.config.long_delays else UNREACHABLE_DELAY
             sim.post(int(self._rng.random() * span), self._fail, caller, dst, request)
@@ -133,8 +134,10 @@ class Network:
             if random() < DROP_RATE:
                 sim.post(delay, self._lose, src, dst, request, mid, caller)
                 return
-        heappush(self._heap, [sim.now_us + round(delay * 1000), next(self._seq),
-                              self._on_request, (src, dst, request, mid, caller, server)])
+        # ``x.__round__()`` is ``round(x)`` without the builtin's lookup of the special
+        # method: the same value, at about half the cost
+        heappush(self._heap, [sim.now_us + (delay * 1000).__round__(), next(self._seq),
+                              self._on_request, (src, dst, request, name, mid, caller, server)])
 
     def _fail(self, caller: Optional[Any], dst: int, request: Message) -> None:
         if caller is not None and caller.alive:
@@ -148,7 +151,7 @@ class Network:
         else:                # a lost reply: the caller is dst
             self._fail(caller, src, request)
 
-    def _arrive_request(self, src: int, dst: int, request: Message, mid: int,
+    def _arrive_request(self, src: int, dst: int, request: Message, name: str, mid: int,
                         caller: Optional[Any], server: Any) -> None:
         if self.servers[dst] is not server or not self._reach[src][dst]:
             self._lose(src, dst, request, mid, caller,
@@ -157,7 +160,7 @@ class Network:
         sim = self.sim
         now = sim.now  # the handler runs at this instant: the reply leaves at it too
         record = self._append
-        record((now, "deliver", src, dst, request.NAME, request.term, mid))
+        record((now, "deliver", src, dst, name, request.term, mid))
         self.delivered[dst] += 1
         config = self.config
         if config.persist_delay[1] > 0:
@@ -169,7 +172,8 @@ class Network:
             wrote = False
         # the reply travels back as a message of its own
         self._next_id = rid = self._next_id + 1
-        record((now, "send", dst, src, reply.NAME, reply.term, rid))
+        name = reply.NAME
+        record((now, "send", dst, src, name, reply.term, rid))
         random = self._random
         lo, hi = config.latency  # the one-way delay, as in ``call``
         delay = lo + (hi - lo) * random()
@@ -185,11 +189,12 @@ class Network:
         if config.long_reordering and random() < REORDER_PROBABILITY:
             rng = self._rng
             delay += REORDER_BASE + rng.randrange(1 + rng.randrange(REORDER_SPAN))
-        heappush(self._heap, [sim.now_us + round(delay * 1000), next(self._seq),
-                              self._on_reply, (src, dst, request, reply, rid, caller, server)])
+        heappush(self._heap, [sim.now_us + (delay * 1000).__round__(), next(self._seq),
+                              self._on_reply, (src, dst, request, reply, name, rid, caller,
+                                               server)])
 
-    def _arrive_reply(self, src: int, dst: int, request: Message, reply: Message, rid: int,
-                      caller: Optional[Any], server: Any) -> None:
+    def _arrive_reply(self, src: int, dst: int, request: Message, reply: Message, name: str,
+                      rid: int, caller: Optional[Any], server: Any) -> None:
         servers = self.servers
         if caller is None or not caller.alive or servers[src] is not caller:
             self._lose(dst, src, reply, rid, None, "dead", request)
@@ -200,5 +205,5 @@ class Network:
             return
         self.total_bytes += reply.SIZE or reply.size()
         record = self._append
-        record((self.sim.now, "deliver", dst, src, reply.NAME, reply.term, rid))
+        record((self.sim.now, "deliver", dst, src, name, reply.term, rid))
         caller.handle_reply(dst, request, reply)
