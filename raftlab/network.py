@@ -62,6 +62,10 @@ class Network:
         self._next_id = 0
         self._rng = sim.rng("network")
         self._random = self._rng.random
+        # config.latency as floats (lo, hi - lo), for the delay of every message: float
+        # arithmetic is cheaper than mixed int and float, and gives the same sums
+        self._latency: Optional[tuple[float, float]] = None
+        self._lo = self._span = 0.0
         # bound once, not once per message (each message posts one of these)
         self._on_request, self._on_reply = self._arrive_request, self._arrive_reply
         # each message's arrival is pushed on the simulator's heap directly: ``sim.post``
@@ -102,6 +106,10 @@ class Network:
         self._reach = [[self._rule(a, b) for b in range(self.n)] for a in range(self.n)]
 
     # ----------------------------------------------------------------- calls
+    def _set_latency(self, latency: tuple[float, float]) -> None:
+        lo, hi = latency
+        self._latency, self._lo, self._span = latency, float(lo), float(hi - lo)
+
     def call(self, src: int, dst: int, request: Message) -> None:
         """Node ``src`` calls ``dst``; the outcome reaches ``src``'s current endpoint later."""
         sim = self.sim
@@ -127,8 +135,9 @@ class Network:
         # the one-way delay: latency, plus 0-26 ms when unreliable
         config = self.config
         random = self._random
-        lo, hi = config.latency
-        delay = lo + (hi - lo) * random()
+        if config.latency is not self._latency:
+            self._set_latency(config.latency)
+        delay = self._lo + self._span * random()
         if not config.reliable:
             delay += int(random() * SHORT_DELAY)
             if random() < DROP_RATE:
@@ -136,7 +145,7 @@ class Network:
                 return
         # ``x.__round__()`` is ``round(x)`` without the builtin's lookup of the special
         # method: the same value, at about half the cost
-        heappush(self._heap, [sim.now_us + (delay * 1000).__round__(), next(self._seq),
+        heappush(self._heap, [sim.now_us + (delay * 1000.0).__round__(), next(self._seq),
                               self._on_request, (src, dst, request, name, mid, caller, server)])
 
     def _fail(self, caller: Optional[Any], dst: int, request: Message) -> None:
@@ -175,8 +184,9 @@ class Network:
         name = reply.NAME
         record((now, "send", dst, src, name, reply.term, rid))
         random = self._random
-        lo, hi = config.latency  # the one-way delay, as in ``call``
-        delay = lo + (hi - lo) * random()
+        if config.latency is not self._latency:  # the one-way delay, as in ``call``
+            self._set_latency(config.latency)
+        delay = self._lo + self._span * random()
         reliable = config.reliable
         if not reliable:
             delay += int(random() * SHORT_DELAY)
@@ -189,7 +199,7 @@ class Network:
         if config.long_reordering and random() < REORDER_PROBABILITY:
             rng = self._rng
             delay += REORDER_BASE + rng.randrange(1 + rng.randrange(REORDER_SPAN))
-        heappush(self._heap, [sim.now_us + (delay * 1000).__round__(), next(self._seq),
+        heappush(self._heap, [sim.now_us + (delay * 1000.0).__round__(), next(self._seq),
                               self._on_reply, (src, dst, request, reply, name, rid, caller,
                                                server)])
 
