@@ -20,6 +20,7 @@ So a node that never calls ``env.record`` still yields a complete trace.
 from __future__ import annotations
 
 import math
+from heapq import heappush
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from .messages import REPLY_TYPES, REQUEST_TYPES, Message, RequestVote
@@ -45,7 +46,7 @@ class NodeEnv:
     """The environment of one instance of node ``node_id`` (see the module docstring)."""
 
     __slots__ = ("node", "id", "alive", "persister", "_sim", "_append", "_network", "_apply",
-                 "_timers", "_due", "_role", "_term", "_firing")
+                 "_timers", "_heap", "_seq", "_role", "_term", "_firing")
 
     def __init__(self, node_id: int, sim: Simulator, trace: Trace, network: Any,
                  persister: Persister, apply: Callable[[int, Any], None]) -> None:
@@ -57,8 +58,10 @@ class NodeEnv:
         self._append = trace.append
         self._network = network
         self._apply = apply
-        self._timers: dict[str, list] = {}  # raw heap entry of each pending timer
-        self._due: dict[str, int] = {}      # due time of each pending timer, in µs
+        # each pending timer: [due time in µs, its heap entry], one dict for both so that
+        # the election timer's reset at every heartbeat costs one lookup
+        self._timers: dict[str, list] = {}
+        self._heap, self._seq = sim.queue()  # timer entries are pushed here directly
         self._role: Optional[str] = None    # the (role, term) last recorded
         self._term: Optional[int] = None
         self._firing: Optional[int] = None  # the term when a timer fired, during on_timer
@@ -142,24 +145,32 @@ class NodeEnv:
         # ``x.__round__()`` is ``round(x)`` without the builtin's lookup of the special
         # method: the same value, at about half the cost
         due = sim.now_us + (delay * 1000).__round__()
-        self._due[name] = due
         record = self._append  # a local: ``self._append(...)`` would look the method up slowly
         record((sim.now, "timer", self.id, name, "set", due / 1000))
-        entry = self._timers.get(name)
-        if entry is not None and entry[2] is not None:
-            if entry[0] <= due:
-                return  # the pending entry fires first and re-arms itself for ``due``
-            entry[2] = None
-        self._timers[name] = sim.push_us(due, self._fire, name)
+        timer = self._timers.get(name)
+        if timer is None:
+            self._timers[name] = [due, self._push(due, name)]
+            return
+        timer[0] = due
+        entry = timer[1]
+        if entry[0] <= due:
+            return  # the pending entry fires first and re-arms itself for ``due``
+        entry[2] = None
+        timer[1] = self._push(due, name)
+
+    def _push(self, due: int, name: str) -> list:
+        """Schedule ``self._fire(name)`` at ``due`` µs (``sim.push_us``, inlined)."""
+        entry = [due, next(self._seq), self._fire, (name,)]
+        heappush(self._heap, entry)
+        return entry
 
     def cancel_timer(self, name: str) -> None:
         """Forget the pending timer ``name`` (nothing happens if there is none)."""
         self.observe()
-        if self._due.pop(name, None) is None:
+        timer = self._timers.pop(name, None)
+        if timer is None:
             return
-        entry = self._timers.pop(name, None)
-        if entry is not None:
-            entry[2] = None
+        timer[1][2] = None
         self._append((self._sim.now, "timer", self.id, name, "cancel", None))
 
     def apply(self, msg: Any) -> None:
@@ -187,14 +198,14 @@ class NodeEnv:
     def _fire(self, name: str) -> None:
         if not self.alive:
             return
-        due = self._due.get(name)
-        if due is None:
+        timer = self._timers.get(name)
+        if timer is None:
             return
         sim = self._sim
+        due = timer[0]
         if due > sim.now_us:
-            self._timers[name] = sim.push_us(due, self._fire, name)
+            timer[1] = self._push(due, name)
             return
-        del self._due[name]
         del self._timers[name]
         record = self._append
         record((sim.now, "timer", self.id, name, "fire", sim.now))
@@ -210,7 +221,6 @@ class NodeEnv:
     def stop(self) -> None:
         """The instance is crashed: cancel its timers; nothing reaches it any more."""
         self.alive = False
-        for entry in self._timers.values():
+        for _, entry in self._timers.values():
             entry[2] = None
         self._timers.clear()
-        self._due.clear()

@@ -143,9 +143,8 @@ class Simulator:
             t, _, callback, args = heappop(heap)
             if callback is None:
                 continue  # a cancelled timer
-            if t != self.now_us:
-                self.now_us = t
-                self.now = t / 1000
+            self.now_us = t
+            self.now = t / 1000
             count += 1
             if count == check_at:
                 self._check_flood(window_start)
