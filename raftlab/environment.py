@@ -8,7 +8,9 @@ records what it sees:
 
 * a ``state`` event whenever the node's (role, term) differs from the last one seen -- checked
   after every input and whenever the node calls its environment, so even a candidacy that turns
-  into leadership within one input is seen;
+  into leadership within one input is seen; but a leader whose term changed is recorded only
+  at the end of the input (a leader that adopts a higher term, calls its environment and only
+  then becomes a follower was never a leader of that term);
 * a ``timeout`` event (with the term before) when a timer firing makes the node start an
   election (it becomes a candidate or precandidate);
 * a ``vote`` event for every RequestVote reply the node returns;
@@ -88,6 +90,14 @@ class NodeEnv:
         self._role, self._term = role, term
         self._append((now, "state", self.id, term, role))
 
+    def _observe_call(self) -> None:
+        """``observe()`` when the node calls its environment in the middle of an input, except
+        for a leader whose term changed: it is stepping down (it adopted a higher term and has
+        not yet changed its role), and the end of the input records what it becomes."""
+        if self._role == "leader" and self.node.role == "leader":
+            return
+        self.observe()
+
     def boot(self) -> None:
         """Start the instance and record its first state."""
         self.node.boot()
@@ -128,7 +138,7 @@ class NodeEnv:
                             f"be a RequestVote or an AppendEntries")
         node = self.node
         if node.role is not self._role or node.current_term != self._term:
-            self.observe()
+            self._observe_call()
         self._network.call(self.id, dst, request)
 
     def set_timer(self, name: str, delay: float) -> None:
@@ -140,7 +150,7 @@ class NodeEnv:
             raise TypeError(f"node {self.id}: a timer name must be a str, got {name!r}")
         node = self.node
         if node.role is not self._role or node.current_term != self._term:
-            self.observe()
+            self._observe_call()
         sim = self._sim
         # ``x.__round__()`` is ``round(x)`` without the builtin's lookup of the special
         # method: the same value, at about half the cost
@@ -166,7 +176,7 @@ class NodeEnv:
 
     def cancel_timer(self, name: str) -> None:
         """Forget the pending timer ``name`` (nothing happens if there is none)."""
-        self.observe()
+        self._observe_call()
         timer = self._timers.pop(name, None)
         if timer is None:
             return
@@ -175,7 +185,7 @@ class NodeEnv:
 
     def apply(self, msg: Any) -> None:
         """A committed command for the service (the harness checks and records it)."""
-        self.observe()
+        self._observe_call()
         self._apply(self.id, msg)
 
     def record(self, kind: str, *values: Any) -> None:

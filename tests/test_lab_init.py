@@ -429,11 +429,10 @@ def test_the_filled_in_skeleton_passes_every_step(skeletons, part):
     assert report.passed, str(report)
 
 
-@pytest.mark.unsafe
-def test_changing_the_term_before_the_role_is_caught(skeletons):
-    """The harness looks at role and term at every env call: a leader that adopts a higher term
-    and cancels its heartbeat timer before it changes its role is, at that call, a leader of
-    a term it never won. The election steps catch it."""
+def test_changing_the_term_before_the_role_is_not_mistaken_for_a_leader(skeletons):
+    """A leader that adopts a higher term and cancels its heartbeat timer before it changes
+    its role never was a leader of that term: the harness records a term change at the end of
+    the input (or with a new role), so this order passes like the other."""
 
     class TermFirst(_completed(skeletons["3A"])):
         def become_follower(self, term):
@@ -446,9 +445,10 @@ def test_changing_the_term_before_the_role_is_caught(skeletons):
             self.role = "follower"
 
     result = check(TermFirst, "failures")
-    assert not result.passed
-    assert "broke election safety" in result.message and "two leaders" in result.message
-    assert "before calling env" in result.hint
+    assert result.passed, result.message
+    from raftlab.grading import grade
+
+    assert grade(TermFirst, part="3A", seeds=4, progress=False).passed
 
 
 def test_the_filled_in_skeleton_passes_the_grader(skeletons):
