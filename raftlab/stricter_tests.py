@@ -29,7 +29,7 @@ IDLE_WINDOW = 2 * RAFT_ELECTION_TIMEOUT
 def idle_heartbeat_rate(c: Cluster, run: LabRun) -> None:
     """An idle leader sends each follower at most ~10 AppendEntries per second."""
     leader = c.check_one_leader()
-    c.run_for(RAFT_ELECTION_TIMEOUT)  # let the election's own traffic settle
+    c.run_for(RAFT_ELECTION_TIMEOUT / 2)  # let the election's own traffic settle
     start = len(c.trace)
     t0 = c.now
     c.run_for(IDLE_WINDOW)
@@ -53,7 +53,7 @@ def idle_heartbeat_rate(c: Cluster, run: LabRun) -> None:
           stricter=True)
 def election_after_restart(c: Cluster, run: LabRun) -> None:
     """A leader again after all servers restart, and after the leader alone restarts."""
-    leader1 = c.check_one_leader()
+    c.check_one_leader()
     term1 = c.check_terms()
     for i in range(3):  # crash and restart every server, as TestPersist1 does
         c.restart(i)
@@ -65,9 +65,6 @@ def election_after_restart(c: Cluster, run: LabRun) -> None:
     c.crash(leader2)      # the others elect a new leader while it is down
     c.check_one_leader()
     c.restart(leader2)    # and the old leader rejoins without disturbing it for long
-    c.check_one_leader()
-    c.crash((leader1 + 1) % 3)
-    c.restart((leader1 + 1) % 3)
     c.check_one_leader()
 
 
