@@ -84,7 +84,7 @@ class Cluster(ConfigChecks):
     """``n`` Raft nodes, all connected, on a simulated network; deterministic for a ``seed``.
 
     Every keyword but ``node_class`` is a setting of ``RaftConfig`` (``election_timeout``,
-    ``heartbeat_interval``) or ``NetworkConfig`` (``reliable``, ``latency``, ``long_delays``,
+    ``heartbeat_interval``, the variants ``pre_vote`` and ``check_quorum``) or ``NetworkConfig`` (``reliable``, ``latency``, ``long_delays``,
     ``long_reordering``, ``persist_delay``); their defaults and meanings are stated there.
     ``node_class`` is any class obeying ``raftlab.NodeProtocol`` (a student's Raft, or one
     with a planted bug); it is checked here, and a missing method or attribute is a
@@ -98,6 +98,8 @@ class Cluster(ConfigChecks):
     def __init__(self, n: int, seed: int = 0, *,
                  election_timeout: tuple[float, float] = RaftConfig.election_timeout,
                  heartbeat_interval: float = RaftConfig.heartbeat_interval,
+                 pre_vote: bool = RaftConfig.pre_vote,
+                 check_quorum: bool = RaftConfig.check_quorum,
                  reliable: bool = NetworkConfig.reliable,
                  latency: tuple[float, float] = NetworkConfig.latency,
                  long_delays: bool = NetworkConfig.long_delays,
@@ -110,7 +112,7 @@ class Cluster(ConfigChecks):
         check_node_class(node_class)
         self.node_class = node_class
         #: The nodes' settings (timing; later the protocol variants). Change with set_timing.
-        self.config = RaftConfig(election_timeout, heartbeat_interval)
+        self.config = RaftConfig(election_timeout, heartbeat_interval, pre_vote, check_quorum)
         network_config = NetworkConfig(reliable, latency, long_delays, long_reordering,
                                        persist_delay)
         self.sim = Simulator(seed)
@@ -390,6 +392,20 @@ class Cluster(ConfigChecks):
         if heartbeat_interval is not None:
             self.config.heartbeat_interval = new.heartbeat_interval
             self.trace.append((self.now, "config", "heartbeat_interval", new.heartbeat_interval))
+
+    def _set_variant(self, setting: str, flag: bool) -> None:
+        value = check_bool(setting, flag)
+        if getattr(self.config, setting) != value:
+            setattr(self.config, setting, value)
+            self.trace.append((self.now, "config", setting, value))
+
+    def set_pre_vote(self, flag: bool) -> None:
+        """Turn PreVote (dissertation §9.6) on or off for every node, from now on."""
+        self._set_variant("pre_vote", flag)
+
+    def set_check_quorum(self, flag: bool) -> None:
+        """Turn CheckQuorum (dissertation §6.2, §4.2.3) on or off for every node, from now on."""
+        self._set_variant("check_quorum", flag)
 
     # ----------------------------------------------------------------- the Raft interface
     def get_state(self, i: int) -> tuple[int, bool]:

@@ -28,15 +28,26 @@ class RaftConfig:
     ``election_timeout``: a follower or candidate that hears nothing for a time drawn uniformly
     from ``(lo, hi)`` starts an election; ``heartbeat_interval``: a leader's idle AppendEntries
     period (110 ms keeps a follower under the 6.5840 lab's cap of ten heartbeats per second).
+
+    The protocol variants, both off by default (plain Raft, as in the 6.5840 lab):
+    ``pre_vote`` (dissertation §9.6): a node whose election timer fires first asks for
+    pre-votes as a ``"precandidate"``, without raising its term, and becomes a candidate only
+    with a majority of them; ``check_quorum`` (§6.2, §4.2.3): a leader that has not heard from
+    a majority for an election timeout steps down, and a server that heard from a current
+    leader within the minimum election timeout ignores RequestVote.
     """
 
     election_timeout: tuple[float, float] = (300, 600)
     heartbeat_interval: float = 110
+    pre_vote: bool = False
+    check_quorum: bool = False
 
     def __post_init__(self) -> None:
         self.election_timeout = check_range("election_timeout", self.election_timeout,
                                             open_minimum=True)
         check_number("heartbeat_interval", self.heartbeat_interval, 0, open_lo=True, unit="ms")
+        for name in ("pre_vote", "check_quorum"):
+            setattr(self, name, check_bool(name, getattr(self, name)))
 
 
 @dataclass

@@ -267,7 +267,7 @@ def test_state_comes_from_the_trace_and_the_public_accessors():
     assert not any("timer" in line or "AppendEntries" in line for line in s.recent)
     assert list(s.settings) == list(SETTINGS)
     assert s.settings == {"election_timeout": (300, 600), "heartbeat_interval": 110,
-                          "reliable": True, "latency": (5, 10), "long_delays": True,
+                          "pre_vote": False, "check_quorum": False, "reliable": True, "latency": (5, 10), "long_delays": True,
                           "long_reordering": False, "persist_delay": (0, 0)}
 
 
