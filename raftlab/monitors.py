@@ -88,7 +88,7 @@ class RuleMonitor:
 class MonitoredEnv(NodeEnv):
     """A ``NodeEnv`` that checks the Figure 2 rules after every input it hands its node."""
 
-    __slots__ = ("monitor", "life", "last_reset", "last_commit")
+    __slots__ = ("monitor", "life", "last_reset", "last_commit", "led_term")
 
     def __init__(self, *args: Any, monitor: RuleMonitor) -> None:
         super().__init__(*args)
@@ -96,6 +96,7 @@ class MonitoredEnv(NodeEnv):
         self.life = monitor.lives[self.id] = monitor.lives.get(self.id, 0) + 1
         self.last_reset = 0.0
         self.last_commit = 0
+        self.led_term = -1  # the term whose leadership by this node was checked
 
     # ------------------------------------------------------------- helpers
     def _fail(self, rule: str, message: str) -> RuleViolation:
@@ -117,7 +118,8 @@ class MonitoredEnv(NodeEnv):
 
     def _after_input(self, term0: int) -> None:
         """The checks every input shares: terms only grow; one leader per term; a leader
-        commits by counting only entries of its own term."""
+        commits by counting only entries of its own term. (Callers skip the call when the
+        node's term, commit index and leadership are as already checked: ``_unchanged``.)"""
         node = self.node
         term = node.current_term
         if term != term0:
@@ -128,10 +130,12 @@ class MonitoredEnv(NodeEnv):
                 max_term[self.id] = term
         commit = node.commit_index
         if node.role == "leader":
-            other = self.monitor.leader_of.setdefault(term, self.id)
-            if other != self.id:
-                raise self._fail("election-safety", f"became leader of term {term}, which "
-                                 f"already has a leader, node {other}")
+            if term != self.led_term:
+                other = self.monitor.leader_of.setdefault(term, self.id)
+                if other != self.id:
+                    raise self._fail("election-safety", f"became leader of term {term}, which "
+                                     f"already has a leader, node {other}")
+                self.led_term = term
             if commit > self.last_commit:
                 entry_term = node.log[commit].term
                 if entry_term != term:
@@ -194,7 +198,9 @@ class MonitoredEnv(NodeEnv):
         elif is_vote and reply.granted:
             raise self._fail("stale-vote", f"granted its vote to node {src} for term "
                              f"{term}, though its own term was {term0}")
-        self._after_input(term0)
+        if (node.current_term != term0 or node.commit_index != self.last_commit
+                or (node.role == "leader" and node.current_term != self.led_term)):
+            self._after_input(term0)
         return reply
 
     def handle_reply(self, src: int, request: Message, reply: Message) -> None:
@@ -209,7 +215,10 @@ class MonitoredEnv(NodeEnv):
             problem = self._demoted(reply.term, f"{_a(type(reply).__name__)} from node {src}")
             if problem:
                 raise self._fail("step-down-reply", problem)
-        self._after_input(term0)
+        node = self.node
+        if (node.current_term != term0 or node.commit_index != self.last_commit
+                or (node.role == "leader" and node.current_term != self.led_term)):
+            self._after_input(term0)
 
     def handle_failure(self, dst: int, request: Message) -> None:
         term0 = self.node.current_term
@@ -219,7 +228,10 @@ class MonitoredEnv(NodeEnv):
             raise
         except Exception as exc:
             raise self._error(exc, "handling the failed call", request, f"to node {dst}") from exc
-        self._after_input(term0)
+        node = self.node
+        if (node.current_term != term0 or node.commit_index != self.last_commit
+                or (node.role == "leader" and node.current_term != self.led_term)):
+            self._after_input(term0)
 
     def _fire(self, name: str) -> None:
         node = self.node
@@ -243,7 +255,9 @@ class MonitoredEnv(NodeEnv):
                 raise self._fail("early-election", f"started an election {waited:g} ms after "
                                  f"it last booted, granted a vote or heard from the leader; "
                                  f"the election timeout is at least {lo:g} ms")
-        self._after_input(term0)
+        if (node.current_term != term0 or node.commit_index != self.last_commit
+                or (role == "leader" and node.current_term != self.led_term)):
+            self._after_input(term0)
 
     # ------------------------------------------------------------- votes and logs
     def _check_vote(self, src: int, request: RequestVote, term0: int,
