@@ -23,7 +23,8 @@ __all__ = ["header", "node_label", "status_table", "events", "legend", "safety_b
 MESSAGE_LEVELS = {"info": "#333", "warning": "#8a5a00", "error": "#b00020"}
 #: The most violations the safety banner lists (it gives the total).
 MAX_VIOLATIONS_SHOWN = 5
-_ROLE_TEXT_COLOR = {"follower": "black", "candidate": "black", "leader": "white", "down": "white"}
+_ROLE_TEXT_COLOR = {"follower": "black", "precandidate": "black", "candidate": "black",
+                    "leader": "white", "down": "white"}
 
 
 def header(h: Header) -> str:
