@@ -165,7 +165,9 @@ class Network:
             record((now, "drop", src, dst, name, request.term, mid,
                     "dead" if server is None else self._why(src, dst, "unreachable")))
             span = LONG_DELAY if self.config.long_delays else UNREACHABLE_DELAY
-            sim.post(int(self._rng.random() * span), self._fail, caller, dst, request)
+            # a whole number of ms: ``sim.post`` inlined, since leaders call cut-off peers often
+            heappush(self._heap, [sim.now_us + int(self._random() * span) * 1000,
+                                  next(self._seq), self._fail, (caller, dst, request)])
             return
         # the one-way delay: latency, plus 0-26 ms when unreliable
         config = self.config

@@ -112,8 +112,8 @@ class Trace(Sequence):
         if isinstance(start, bool) or not isinstance(start, int) or start < 0:
             raise ValueError(f"start must be an event index >= 0, got {start!r}")
         wanted = set(kinds)
-        events = self._events
-        return [_make(events[i]) for i in range(start, len(events)) if events[i][1] in wanted]
+        events = self._events[start:] if start else self._events
+        return [_make(raw) for raw in events if raw[1] in wanted]
 
     def window(self, start: float = 0, end: float = math.inf) -> list[Event]:
         """Events with ``start <= time <= end``."""
