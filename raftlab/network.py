@@ -162,8 +162,9 @@ class Network:
         caller = servers[src]
         server = servers[dst]
         if server is None or not self._reach[src][dst]:
-            record((now, "drop", src, dst, name, request.term, mid,
-                    "dead" if server is None else self._why(src, dst, "unreachable")))
+            record((now, "drop", src, dst, name, request.term, mid, "dead" if server is None
+                    else "link cut" if self._cut and (src, dst) in self._cut  # as in _why
+                    else "unreachable"))
             span = LONG_DELAY if self.config.long_delays else UNREACHABLE_DELAY
             # a whole number of ms: ``sim.post`` inlined, since leaders call cut-off peers often
             heappush(self._heap, [sim.now_us + int(self._random() * span) * 1000,
