@@ -23,8 +23,8 @@ from .validation import check_number
 
 __all__ = ["Span", "Partition", "Election", "NodeSummary", "VoteAnswer", "OUTCOMES", "as_trace",
            "check_window", "index_window", "node_count", "role_spans", "disconnect_spans",
-           "partition_spans", "LinkCut", "link_cut_spans", "message_fates", "vote_answers", "elections", "node_summary",
-           "table", "to_dataframe"]
+           "partition_spans", "LinkCut", "link_cut_spans", "message_fates", "vote_answers",
+           "elections", "node_summary", "table", "to_dataframe"]
 
 #: Outcomes of one candidacy (see ``Election``).
 OUTCOMES = ("won", "lost", "split", "no majority", "crashed", "running", "two leaders")

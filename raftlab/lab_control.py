@@ -13,9 +13,9 @@ Every action calls the public ``Cluster`` API and records the call with its virt
 ``script()`` replays the session on a fresh cluster with the same trace. A bad value raises a
 ``ValueError`` whose message is what the panel shows, and then nothing has changed and nothing
 was recorded. Settings are read only through the cluster's public accessors (``config``,
-``network_config``, ``groups``, ``connected``, ``cut_links``, ``is_alive``). Reading the state after an action
-costs time in proportion to the events that action added (plus, for the timeline window, the
-events of that window), not to the whole trace.
+``network_config``, ``groups``, ``connected``, ``cut_links``, ``is_alive``). Reading the state
+after an action costs time in proportion to the events that action added (plus, for the
+timeline window, the events of that window), not to the whole trace.
 """
 
 from __future__ import annotations
