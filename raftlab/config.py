@@ -10,7 +10,7 @@ nowhere else::
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any, Optional
 
 from .formatting import plain_number
@@ -84,7 +84,7 @@ DEFAULTS: dict[str, Any] = {f.name: f.default for cls in (RaftConfig, NetworkCon
 
 def settings_meta(config: RaftConfig, network: NetworkConfig) -> dict[str, Any]:
     """Every setting as JSON-ready values (pairs as lists), for ``trace.meta``."""
-    meta = {**asdict(config), **asdict(network)}
+    meta = {f.name: getattr(c, f.name) for c in (config, network) for f in fields(c)}
     return {k: list(v) if isinstance(v, tuple) else v for k, v in meta.items()}
 
 

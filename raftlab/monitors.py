@@ -94,7 +94,7 @@ class RuleMonitor:
 class MonitoredEnv(NodeEnv):
     """A ``NodeEnv`` that checks the Figure 2 rules after every input it hands its node."""
 
-    __slots__ = ("monitor", "life", "last_reset", "last_leader", "last_commit")
+    __slots__ = ("monitor", "life", "last_reset", "last_leader", "last_commit", "led_term")
 
     def __init__(self, *args: Any, monitor: RuleMonitor) -> None:
         super().__init__(*args)
@@ -103,6 +103,7 @@ class MonitoredEnv(NodeEnv):
         self.last_reset = 0.0
         self.last_leader = -float("inf")  # when it last accepted a current leader's AppendEntries
         self.last_commit = 0
+        self.led_term = -1  # the term whose leadership by this node was checked
 
     # ------------------------------------------------------------- helpers
     def _fail(self, rule: str, message: str) -> RuleViolation:
@@ -124,7 +125,8 @@ class MonitoredEnv(NodeEnv):
 
     def _after_input(self, term0: int) -> None:
         """The checks every input shares: terms only grow; one leader per term; a leader
-        commits by counting only entries of its own term."""
+        commits by counting only entries of its own term. (Callers skip the call when the
+        node's term, commit index and leadership are as already checked: ``_unchanged``.)"""
         node = self.node
         term = node.current_term
         if term != term0:
@@ -135,10 +137,12 @@ class MonitoredEnv(NodeEnv):
                 max_term[self.id] = term
         commit = node.commit_index
         if node.role == "leader":
-            other = self.monitor.leader_of.setdefault(term, self.id)
-            if other != self.id:
-                raise self._fail("election-safety", f"became leader of term {term}, which "
-                                 f"already has a leader, node {other}")
+            if term != self.led_term:
+                other = self.monitor.leader_of.setdefault(term, self.id)
+                if other != self.id:
+                    raise self._fail("election-safety", f"became leader of term {term}, which "
+                                     f"already has a leader, node {other}")
+                self.led_term = term
             if commit > self.last_commit:
                 entry_term = node.log[commit].term
                 if entry_term != term:
@@ -219,7 +223,9 @@ class MonitoredEnv(NodeEnv):
         elif is_vote and reply.granted:
             raise self._fail("stale-vote", f"granted its vote to node {src} for term "
                              f"{term}, though its own term was {term0}")
-        self._after_input(term0)
+        if (node.current_term != term0 or node.commit_index != self.last_commit
+                or (node.role == "leader" and node.current_term != self.led_term)):
+            self._after_input(term0)
         return reply
 
     def handle_reply(self, src: int, request: Message, reply: Message) -> None:
@@ -238,7 +244,9 @@ class MonitoredEnv(NodeEnv):
         if node.role == "candidate" and (role0 != "candidate" or node.current_term != term0):
             # a precandidate that won its pre-vote round votes for itself as a candidate
             self.monitor.votes.setdefault((self.id, node.current_term), (self.id, self.life))
-        self._after_input(term0)
+        if (node.current_term != term0 or node.commit_index != self.last_commit
+                or (node.role == "leader" and node.current_term != self.led_term)):
+            self._after_input(term0)
 
     def handle_failure(self, dst: int, request: Message) -> None:
         term0 = self.node.current_term
@@ -248,7 +256,10 @@ class MonitoredEnv(NodeEnv):
             raise
         except Exception as exc:
             raise self._error(exc, "handling the failed call", request, f"to node {dst}") from exc
-        self._after_input(term0)
+        node = self.node
+        if (node.current_term != term0 or node.commit_index != self.last_commit
+                or (node.role == "leader" and node.current_term != self.led_term)):
+            self._after_input(term0)
 
     def _fire(self, name: str) -> None:
         node = self.node
@@ -272,7 +283,9 @@ class MonitoredEnv(NodeEnv):
                 raise self._fail("early-election", f"started an election {waited:g} ms after "
                                  f"it last booted, granted a vote or heard from the leader; "
                                  f"the election timeout is at least {lo:g} ms")
-        self._after_input(term0)
+        if (node.current_term != term0 or node.commit_index != self.last_commit
+                or (role == "leader" and node.current_term != self.led_term)):
+            self._after_input(term0)
 
     # ------------------------------------------------------------- votes and logs
     def _check_vote(self, src: int, request: RequestVote, term0: int,

@@ -10,6 +10,7 @@ counterpart in the 6.5840 / COS418 Go lab.
 from __future__ import annotations
 
 import inspect
+import weakref
 import random
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -109,6 +110,9 @@ NODE_METHODS = ("boot", "kill", "get_state", "start", "handle_request", "handle_
 NODE_ATTRIBUTES = ("role", "current_term", "log", "commit_index")
 
 
+_SIGNATURE_OK: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def check_node_class(node_class: Any) -> None:
     """``TypeError`` naming what ``node_class`` lacks to be a ``NodeProtocol`` class."""
     if not isinstance(node_class, type):
@@ -119,8 +123,11 @@ def check_node_class(node_class: Any) -> None:
     if missing:
         raise TypeError(f"node class {name} does not implement NodeProtocol: missing "
                         f"method{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+    if node_class in _SIGNATURE_OK:  # reading a signature is slow; a class's does not change
+        return
     try:
         inspect.signature(node_class).bind(0, 1, None, None, None, None)
+        _SIGNATURE_OK[node_class] = True
     except TypeError:
         raise TypeError(f"node class {name} must be constructed as {name}(me, n, persister, "
                         f"env, config, rng); its signature is "

@@ -21,7 +21,7 @@ __all__ = ["idle_heartbeat_rate", "election_after_restart", "STRICTER_TESTS",
 #: The most heartbeats per second per follower an idle leader may send.
 HEARTBEATS_PER_SECOND = 10
 #: ms of idleness over which they are counted (a 10 % margin covers the window's alignment).
-IDLE_WINDOW = 2 * RAFT_ELECTION_TIMEOUT
+IDLE_WINDOW = RAFT_ELECTION_TIMEOUT
 
 
 @lab_test("TestIdleHeartbeatRate3A", "Test (3A+): idle heartbeats at most ten per second", 3,

@@ -288,3 +288,15 @@ def test_cli_exit_status_is_0_1_or_2(tmp_path: Path):
     assert not_a_node.returncode == 2 and "missing methods" in not_a_node.stderr
     assert "Traceback" not in not_a_node.stderr
     assert _cli("nodes.py:StudentRaft", "--part", "3D", cwd=tmp_path).returncode == 2
+
+
+def test_the_readme_example_report_is_what_the_grader_prints():
+    from raftlab.bugs import NoStepDownOnReply
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    block = readme.split("$ raftlab grade raft.py --seeds 20")[1].split("```")[0]
+    shown = [line for line in block.splitlines()[1:] if line.strip() and line != "..."]
+    printed = str(grade(NoStepDownOnReply, seeds=20, progress=False)).splitlines()
+    assert len(shown) >= 8
+    for line in shown:
+        assert line in printed, line
