@@ -10,7 +10,8 @@ The public surface (see the API contract) is re-exported here::
 from .cluster import Cluster, NodeHandle
 from .config import NetworkConfig, RaftConfig
 from .errors import CheckFailed, NodeDown, SafetyViolation
-from .messages import AppendEntries, AppendEntriesReply, LogEntry, RequestVote, RequestVoteReply
+from .messages import (AppendEntries, AppendEntriesReply, LogEntry, PreVote, PreVoteReply,
+                       RequestVote, RequestVoteReply)
 from .node import ApplyMsg, RaftNode
 from .persister import Persister
 from .protocol import Environment, NodeProtocol
@@ -23,5 +24,5 @@ __all__ = [
     "Cluster", "NodeHandle", "CheckFailed", "NodeDown", "SafetyViolation", "ApplyMsg",
     "RaftConfig", "NetworkConfig", "NodeProtocol", "Environment", "RaftNode", "Persister", "Trace", "KINDS", "check_election_safety",
     "election_safety_violations", "RequestVote", "RequestVoteReply", "AppendEntries",
-    "AppendEntriesReply", "LogEntry", "__version__",
+    "AppendEntriesReply", "PreVote", "PreVoteReply", "LogEntry", "__version__",
 ]

@@ -21,19 +21,22 @@ from typing import Any, Iterable, NamedTuple, Optional, Sequence
 from .formatting import cell_text, text_table
 from .validation import check_number
 
-__all__ = ["Span", "Partition", "Election", "NodeSummary", "VoteAnswer", "OUTCOMES", "as_trace",
-           "check_window", "index_window", "node_count", "role_spans", "disconnect_spans",
-           "partition_spans", "message_fates", "vote_answers", "elections", "node_summary",
+__all__ = ["Span", "Partition", "Election", "PreVoteRound", "NodeSummary", "VoteAnswer",
+           "OUTCOMES", "PRE_VOTE_OUTCOMES", "as_trace", "check_window", "index_window",
+           "node_count", "role_spans", "disconnect_spans", "partition_spans", "message_fates",
+           "vote_answers", "pre_vote_answers", "elections", "pre_vote_rounds", "node_summary",
            "table", "to_dataframe"]
 
 #: Outcomes of one candidacy (see ``Election``).
 OUTCOMES = ("won", "lost", "split", "no majority", "crashed", "running", "two leaders")
+#: Outcomes of one pre-vote round (see ``PreVoteRound``).
+PRE_VOTE_OUTCOMES = ("promoted", "no majority", "stepped down", "crashed", "running")
 
 
 @dataclass(frozen=True)
 class Span:
-    """Node ``node`` was in ``role`` ("follower", "candidate", "leader" or "crashed") at
-    ``term`` from ``start`` to ``end`` ms."""
+    """Node ``node`` was in ``role`` ("follower", "precandidate", "candidate", "leader" or
+    "crashed") at ``term`` from ``start`` to ``end`` ms."""
 
     node: int
     start: float
@@ -89,16 +92,43 @@ class Election:
 
 
 @dataclass(frozen=True)
+class PreVoteRound:
+    """One pre-vote round (the ``pre_vote`` variant): ``candidate``, a precandidate at term
+    ``term - 1``, asked for pre-votes for ``term`` from ``start`` to ``end`` ms.
+
+    A round is no election: it does not raise a term, so ``elections`` lists only the
+    candidacies that rounds led to. A round starts when an election timeout makes the node a
+    precandidate, or makes a precandidate ask again; ``granted`` / ``denied`` are the voters
+    whose PreVoteReply reached it during the round (its own pre-vote not among them).
+    ``outcome``: "promoted" (a majority granted: it became a candidate of ``term``); "no
+    majority" (its timer started another round or an election first); "stepped down" (it
+    became a follower: it heard from a leader, or of a higher term); "crashed"; "running".
+    """
+
+    term: int
+    candidate: int
+    start: float
+    end: float
+    granted: tuple[int, ...]
+    denied: tuple[int, ...]
+    outcome: str
+
+
+@dataclass(frozen=True)
 class NodeSummary:
-    """What one node did over a trace. Times are ms; role times exclude time spent crashed."""
+    """What one node did over a trace. Times are ms; role times exclude time spent crashed.
+    ``timeouts`` counts every election the node's timer started, pre-vote rounds included;
+    ``pre_vote_rounds`` those that were pre-vote rounds (``PreVoteRound``)."""
 
     node: int
     follower_ms: float
+    precandidate_ms: float
     candidate_ms: float
     leader_ms: float
     crashed_ms: float
     disconnected_ms: float
     timeouts: int
+    pre_vote_rounds: int
     terms_led: tuple[int, ...]
     votes_granted: int
     votes_denied: int
@@ -110,7 +140,8 @@ class NodeSummary:
 
 
 class VoteAnswer(NamedTuple):
-    """A ``vote`` event and what became of the RequestVoteReply that carried it back."""
+    """A ``vote`` (or ``prevote``) event and what became of the RequestVoteReply (or
+    PreVoteReply) that carried it back."""
 
     vote: Any                     #: the ``vote`` event: ``.node`` answered ``.candidate``
     reply: Optional[int]          #: message id of the reply (None: no reply was sent)
@@ -284,9 +315,19 @@ def vote_answers(trace: Any, start: float = 0.0, end: float = math.inf) -> list[
     """Each ``vote`` event with ``start <= time <= end``, linked to the RequestVoteReply that
     the voter sent back at the same instant and to that reply's fate (delivered to the
     candidate, dropped, or still in flight when the trace ends)."""
+    return _answers(trace, start, end, "vote", "RequestVoteReply")
+
+
+def pre_vote_answers(trace: Any, start: float = 0.0,
+                     end: float = math.inf) -> list[VoteAnswer]:
+    """``vote_answers`` for pre-votes: each ``prevote`` event, linked to its PreVoteReply."""
+    return _answers(trace, start, end, "prevote", "PreVoteReply")
+
+
+def _answers(trace: Any, start: float, end: float, kind: str, reply: str) -> list[VoteAnswer]:
     trace = as_trace(trace)
     lo, hi = index_window(trace, start, end)   # only the window's events are read
-    votes = [e for e in trace[lo:hi] if e.kind == "vote"]
+    votes = [e for e in trace[lo:hi] if e.kind == kind]
     replies: list[Optional[int]] = [None] * len(votes)
     at: dict[float, list[int]] = {}            # instant -> positions of its votes in ``votes``
     for k, v in enumerate(votes):
@@ -298,9 +339,9 @@ def vote_answers(trace: Any, start: float = 0.0, end: float = math.inf) -> list[
         mine = iter(positions)
         waiting: list[int] = []                # votes seen at this instant, reply not yet sent
         for e in trace[lo:hi]:
-            if e.kind == "vote":
+            if e.kind == kind:
                 waiting.append(next(mine))
-            elif e.kind == "send" and e.msg == "RequestVoteReply":
+            elif e.kind == "send" and e.msg == reply:
                 for k in waiting:
                     if (votes[k].node, votes[k].candidate) == (e.src, e.dst):
                         replies[k] = e.id
@@ -411,13 +452,61 @@ def _election(s: Span, nxt: Optional[Span], until: float, answers: dict, leaders
                     tuple(sorted(no)), outcome, leader)
 
 
+# ------------------------------------------------------------------ pre-vote rounds
+def pre_vote_rounds(trace: Any) -> list[PreVoteRound]:
+    """Every pre-vote round in the trace (none unless ``pre_vote`` was on), by start time."""
+    trace = as_trace(trace)
+    heard: dict[tuple[int, int], list[tuple[int, bool, float]]] = {}
+    for a in pre_vote_answers(trace):
+        if a.received:
+            v = a.vote
+            heard.setdefault((v.term, v.candidate), []).append((v.node, v.granted, a.fate_time))
+    out: list[PreVoteRound] = []
+    role: dict[int, str] = {}
+    open_: dict[int, tuple[int, float]] = {}   # node -> (term asked about, start)
+
+    def close(node: int, end: float, outcome: str) -> None:
+        term, start = open_.pop(node)
+        answers = [(voter, granted) for voter, granted, t in heard.get((term, node), ())
+                   if start <= t <= end]
+        out.append(PreVoteRound(term, node, start, end,
+                                tuple(sorted({v for v, g in answers if g})),
+                                tuple(sorted({v for v, g in answers if not g})), outcome))
+
+    for e in trace.of("state", "timeout", "crash"):
+        node = e.node
+        if e.kind == "timeout":
+            if node in open_ and role.get(node) == "precandidate":  # a new round
+                term = open_[node][0]
+                close(node, e.time, "no majority")
+                open_[node] = (term, e.time)
+        elif e.kind == "crash":
+            role[node] = "crashed"
+            if node in open_:
+                close(node, e.time, "crashed")
+        else:
+            role[node] = e.role
+            if node in open_:
+                if e.role == "precandidate" and e.term + 1 == open_[node][0]:
+                    continue
+                close(node, e.time, "promoted" if e.role in ("candidate", "leader")
+                      and e.term == open_[node][0] else "stepped down")
+            if e.role == "precandidate":
+                open_[node] = (e.term + 1, e.time)
+    end = trace.end_time
+    for node in sorted(open_):
+        close(node, end, "running")
+    out.sort(key=lambda r: (r.start, r.candidate))
+    return out
+
+
 # ------------------------------------------------------------------ per-node summary
 def node_summary(trace: Any) -> list[NodeSummary]:
     """One ``NodeSummary`` per node: time in each role, timeouts, votes, crashes, messages."""
     trace = as_trace(trace)
     n = node_count(trace)
-    role_ms = [{"follower": 0.0, "candidate": 0.0, "leader": 0.0, "crashed": 0.0}
-               for _ in range(n)]
+    role_ms = [{"follower": 0.0, "precandidate": 0.0, "candidate": 0.0, "leader": 0.0,
+                "crashed": 0.0} for _ in range(n)]
     led: list[list[int]] = [[] for _ in range(n)]
     last = [(0, "follower")] * n
     for s in role_spans(trace):
@@ -436,9 +525,12 @@ def node_summary(trace: Any) -> list[NodeSummary]:
     votes = trace.of("vote")   # what each node answered (``Election`` has what arrived)
     yes = Counter(e.node for e in votes if e.granted)
     no = Counter(e.node for e in votes if not e.granted)
-    return [NodeSummary(i, round(role_ms[i]["follower"], 3), round(role_ms[i]["candidate"], 3),
+    rounds = Counter(r.candidate for r in pre_vote_rounds(trace)) if any(
+        s.role == "precandidate" for s in role_spans(trace)) else Counter()
+    return [NodeSummary(i, round(role_ms[i]["follower"], 3),
+                        round(role_ms[i]["precandidate"], 3), round(role_ms[i]["candidate"], 3),
                         round(role_ms[i]["leader"], 3), round(role_ms[i]["crashed"], 3),
-                        round(cut[i], 3), timeouts[i], tuple(led[i]), yes[i], no[i],
+                        round(cut[i], 3), timeouts[i], rounds[i], tuple(led[i]), yes[i], no[i],
                         crashes[i], sent[i], received[i], last[i][0], last[i][1])
             for i in range(n)]
 

@@ -324,8 +324,8 @@ class _ProbeEnv:
 
     def call(self, dst: int, request: Any) -> None:
         if type(request) not in REQUEST_TYPES:
-            raise TypeError(f"env.call({dst!r}, {request!r}): a request must be a RequestVote "
-                            f"or an AppendEntries")
+            raise TypeError(f"env.call({dst!r}, {request!r}): a request must be a RequestVote, "
+                            f"an AppendEntries or a PreVote")
         self.calls.append((dst, request))
 
     def set_timer(self, name: str, delay: float) -> None:

@@ -46,7 +46,7 @@ from __future__ import annotations
 import random
 
 from .messages import AppendEntries, AppendEntriesReply, Message, RequestVote, RequestVoteReply
-from .node import CANDIDATE, ELECTION, HEARTBEAT, LEADER, RaftNode
+from .node import ELECTION, FOLLOWER, HEARTBEAT, LEADER, RaftNode
 
 __all__ = ["BUGS", "FastHeartbeats", "NoHeartbeats", "FixedTimeout", "GlobalRandom",
            "IgnoresHeartbeats", "NoSelfVote", "CountsReplies", "VotesTwice",
@@ -141,10 +141,13 @@ class IgnoresHeartbeats(RaftNode):
         if self.role == LEADER:
             raise RuntimeError(f"node {self.me}: two leaders in term {msg.term} "
                                f"(me and {msg.leader})")
-        if self.role == CANDIDATE:
+        if self.role != FOLLOWER:
             self._become_follower(msg.term)
         self.leader_id = msg.leader
         # (no self._reset_election_timer() here)
+        config = self.config
+        if config.check_quorum or config.pre_vote:
+            self._heard_from_leader()
         prev = msg.prev_log_index
         log = self.log
         if prev >= len(log):
@@ -344,10 +347,13 @@ class NoConflictTruncation(RaftNode):
         if self.role == LEADER:
             raise RuntimeError(f"node {self.me}: two leaders in term {msg.term} "
                                f"(me and {msg.leader})")
-        if self.role == CANDIDATE:
+        if self.role != FOLLOWER:
             self._become_follower(msg.term)
         self.leader_id = msg.leader
         self._reset_election_timer()
+        config = self.config
+        if config.check_quorum or config.pre_vote:
+            self._heard_from_leader()
         prev = msg.prev_log_index
         log = self.log
         if prev >= len(log):

@@ -12,8 +12,11 @@ records what it sees:
   at the end of the input (a leader that adopts a higher term, calls its environment and only
   then becomes a follower was never a leader of that term);
 * a ``timeout`` event (with the term before) when a timer firing makes the node start an
-  election (it becomes a candidate or precandidate);
-* a ``vote`` event for every RequestVote reply the node returns;
+  election: it becomes a candidate or precandidate, or, a precandidate already, it sends a new
+  round of PreVote requests (its role and term stay the same, so only the requests show it);
+* a ``vote`` event for every RequestVote reply the node returns, and a ``prevote`` event (same
+  fields) for every PreVoteReply: a pre-vote is no vote (it binds the voter to nothing), so it
+  is never a ``vote`` event and the election-safety check never counts it;
 * a ``timer`` event for every timer set, cancelled or fired.
 
 So a node that never calls ``env.record`` still yields a complete trace.
@@ -25,7 +28,7 @@ import math
 from heapq import heappush
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from .messages import REPLY_TYPES, REQUEST_TYPES, Message, RequestVote
+from .messages import REPLY_TYPES, REQUEST_TYPES, Message, PreVote, RequestVote
 from .persister import Persister
 from .protocol import ROLES
 from .trace import KINDS
@@ -37,7 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover - imports for type checkers only
 __all__ = ["NodeEnv", "OBSERVED_KINDS", "NODE_KINDS"]
 
 #: Kinds the harness records itself; a node's own ``env.record`` of them is not recorded again.
-OBSERVED_KINDS = frozenset({"state", "timeout", "vote", "timer"})
+OBSERVED_KINDS = frozenset({"state", "timeout", "vote", "prevote", "timer"})
 #: Kinds a node may write with ``env.record``.
 NODE_KINDS = frozenset({"note"})
 _ELECTION_ROLES = frozenset({"candidate", "precandidate"})
@@ -118,6 +121,9 @@ class NodeEnv:
             record = self._append
             record((self._sim.now, "vote", self.id, request.candidate, request.term,
                     bool(reply.granted)))
+        elif type(request) is PreVote:
+            self._append((self._sim.now, "prevote", self.id, request.candidate, request.term,
+                          bool(reply.granted)))
         return reply
 
     def handle_reply(self, src: int, request: Message, reply: Message) -> None:
@@ -135,7 +141,7 @@ class NodeEnv:
         """Send ``request`` to node ``dst``."""
         if type(request) not in REQUEST_TYPES:
             raise TypeError(f"node {self.id}: env.call({dst!r}, {request!r}): a request must "
-                            f"be a RequestVote or an AppendEntries")
+                            f"be a RequestVote, an AppendEntries or a PreVote")
         node = self.node
         if node.role is not self._role or node.current_term != self._term:
             self._observe_call()
@@ -221,12 +227,28 @@ class NodeEnv:
         record((sim.now, "timer", self.id, name, "fire", sim.now))
         node = self.node
         self._firing = self._term
+        # a precandidate whose timer starts a new pre-vote round changes neither role nor
+        # term: the PreVote requests it sends during this input are what show the round
+        mark = len(self._append.__self__) if self._role == "precandidate" else -1
         try:
             node.on_timer(name)
             if node.role is not self._role or node.current_term != self._term:
                 self.observe()
+            elif mark >= 0 and self._firing is not None:
+                self._pre_vote_round(mark)
         finally:
             self._firing = None
+
+    def _pre_vote_round(self, mark: int) -> None:
+        """Record a ``timeout`` (just after the timer's ``fire`` event, where a first round's
+        is) if the precandidate sent PreVote requests since the trace had ``mark`` events."""
+        events = self._append.__self__
+        me = self.id
+        for k in range(mark, len(events)):
+            e = events[k]
+            if e[1] == "send" and e[2] == me and e[4] == "PreVote":
+                events.insert(mark, (self._sim.now, "timeout", me, self._firing))
+                return
 
     def stop(self) -> None:
         """The instance is crashed: cancel its timers; nothing reaches it any more."""

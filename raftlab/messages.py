@@ -16,7 +16,7 @@ from typing import Any, Callable, ClassVar, Iterable, Union
 
 __all__ = [
     "LogEntry", "RequestVote", "RequestVoteReply", "AppendEntries", "AppendEntriesReply",
-    "Message", "MESSAGE_TYPES", "REQUEST_TYPES", "REPLY_TYPES", "encode", "decode",
+    "PreVote", "PreVoteReply", "Message", "MESSAGE_TYPES", "REQUEST_TYPES", "REPLY_TYPES", "encode", "decode",
     "command_size", "encode_command", "decode_command", "encode_entries",
 ]
 
@@ -257,12 +257,44 @@ class AppendEntriesReply:
     conflict_term: int = 0
 
 
-Message = Union[RequestVote, RequestVoteReply, AppendEntries, AppendEntriesReply]
+@_message(5)
+@dataclass(frozen=True, slots=True)
+class PreVote:
+    """PreVote arguments (the ``pre_vote`` variant, dissertation §9.6): a precandidate asks
+    whether it could win an election for ``term`` (its own term + 1) before raising its term.
+    The same fields as ``RequestVote``; a message kind of its own, so the trace tells them
+    apart."""
+
+    TAG: ClassVar[int]
+    NAME: ClassVar[str]
+    SIZE: ClassVar[int | None]
+    term: int
+    candidate: int
+    last_log_index: int
+    last_log_term: int
+
+
+@_message(6)
+@dataclass(frozen=True, slots=True)
+class PreVoteReply:
+    """PreVote result: the voter's own term and whether it would vote. Granting one changes
+    nothing in the voter (no term, no vote, no timer)."""
+
+    TAG: ClassVar[int]
+    NAME: ClassVar[str]
+    SIZE: ClassVar[int | None]
+    term: int
+    granted: bool
+
+
+Message = Union[RequestVote, RequestVoteReply, AppendEntries, AppendEntriesReply, PreVote,
+                PreVoteReply]
 #: Every message class, the requests a node may send, and the replies a handler may return.
 MESSAGE_TYPES: tuple[type, ...] = (RequestVote, RequestVoteReply, AppendEntries,
-                                   AppendEntriesReply)
-REQUEST_TYPES: tuple[type, ...] = (RequestVote, AppendEntries)
-REPLY_TYPES: dict[type, type] = {RequestVote: RequestVoteReply, AppendEntries: AppendEntriesReply}
+                                   AppendEntriesReply, PreVote, PreVoteReply)
+REQUEST_TYPES: tuple[type, ...] = (RequestVote, AppendEntries, PreVote)
+REPLY_TYPES: dict[type, type] = {RequestVote: RequestVoteReply, AppendEntries: AppendEntriesReply,
+                                 PreVote: PreVoteReply}
 
 
 # ---------------------------------------------------------------------- encode / decode

@@ -7,12 +7,18 @@ reply it returned). The first broken rule raises ``RuleViolation`` at that very 
 run stops where it went wrong. The rules (ids from ``raftlab.rules``):
 
 * ``step-down-request`` / ``step-down-reply``: a request or reply with a higher term leaves the
-  node a follower at that term;
+  node a follower at that term. Not held to it, by the variants' own rules: a ``PreVote``
+  request (a pre-vote changes nothing in the voter), a granted ``PreVoteReply`` (etcd's carries
+  the term asked about, not the voter's), and, with ``check_quorum``, a RequestVote refused
+  without a term change by a leader or by a node that accepted AppendEntries from a current
+  leader within the minimum election timeout (§4.2.3). A leader that steps down to follower
+  at its own term (check_quorum) breaks no rule;
 * ``stale-vote``: no vote for a candidate whose term is below the voter's;
 * ``one-vote`` / ``vote-persisted``: one vote per term, across restarts too;
 * ``term-monotonic`` / ``term-persisted``: a term never goes down, across restarts too;
-* ``early-election``: no election sooner than the minimum election timeout after the node
-  booted, granted a vote, or accepted AppendEntries from the current leader;
+* ``early-election``: no election (a candidacy or a pre-vote round started by a timer) sooner
+  than the minimum election timeout after the node booted, granted a vote, or accepted
+  AppendEntries from the current leader (granting a pre-vote is no vote);
 * ``up-to-date``: votes only for a candidate whose log is at least as up to date;
 * ``log-matching``: after a successful AppendEntries the log holds the leader's entries, and a
   conflicting tail is gone;
@@ -31,7 +37,7 @@ from typing import Any, Optional
 from .cluster import Cluster
 from .environment import NodeEnv
 from .errors import CheckFailed
-from .messages import AppendEntries, Message, RequestVote
+from .messages import AppendEntries, Message, PreVote, PreVoteReply, RequestVote
 from .rules import RULES
 
 __all__ = ["MonitoredCluster", "MonitoredEnv", "RuleMonitor", "RuleViolation", "NodeError"]
@@ -88,13 +94,14 @@ class RuleMonitor:
 class MonitoredEnv(NodeEnv):
     """A ``NodeEnv`` that checks the Figure 2 rules after every input it hands its node."""
 
-    __slots__ = ("monitor", "life", "last_reset", "last_commit", "led_term")
+    __slots__ = ("monitor", "life", "last_reset", "last_leader", "last_commit", "led_term")
 
     def __init__(self, *args: Any, monitor: RuleMonitor) -> None:
         super().__init__(*args)
         self.monitor = monitor
         self.life = monitor.lives[self.id] = monitor.lives.get(self.id, 0) + 1
         self.last_reset = 0.0
+        self.last_leader = -float("inf")  # when it last accepted a current leader's AppendEntries
         self.last_commit = 0
         self.led_term = -1  # the term whose leadership by this node was checked
 
@@ -145,6 +152,17 @@ class MonitoredEnv(NodeEnv):
         if commit > self.last_commit:
             self.last_commit = commit
 
+    def _ignored_vote(self, request: Message, reply: Message, role0: str, term0: int) -> bool:
+        """Whether a RequestVote was legitimately ignored under ``check_quorum`` (§4.2.3):
+        refused, no term change, by a leader or by a node that accepted AppendEntries from a
+        current leader within the minimum election timeout."""
+        if not self.monitor.cluster.config.check_quorum or reply.granted:
+            return False
+        if self.node.current_term != term0:
+            return False
+        lo = self.monitor.cluster.config.election_timeout[0]
+        return role0 == "leader" or self._sim.now - self.last_leader < lo + _EPSILON
+
     def _demoted(self, term: int, by: str) -> Optional[str]:
         node = self.node
         if node.current_term == term and node.role == "follower":
@@ -169,10 +187,13 @@ class MonitoredEnv(NodeEnv):
     # ------------------------------------------------------------- inputs
     def handle_request(self, src: int, request: Message) -> Message:
         node = self.node
-        term0 = node.current_term
-        is_vote = type(request) is RequestVote
+        term0, role0 = node.current_term, node.role
+        kind = type(request)
+        is_vote = kind is RequestVote
         if is_vote:
             last = (node.log[-1].term, len(node.log) - 1)
+        elif kind is PreVote:
+            pass
         elif request.entries:
             conflict = self._first_conflict(request)
         try:
@@ -182,8 +203,11 @@ class MonitoredEnv(NodeEnv):
         except Exception as exc:
             raise self._error(exc, "handling", request, f"from node {src}") from exc
         term = request.term
-        if term >= term0:
-            if term > term0 and not getattr(request, "pre_vote", False):
+        if kind is PreVote:
+            pass  # a pre-vote binds the voter to nothing: no term, no vote, no timer reset
+        elif term >= term0:
+            if term > term0 and not (is_vote and self._ignored_vote(request, reply, role0,
+                                                                    term0)):
                 problem = self._demoted(term, f"{_a(type(request).__name__)} from node {src}")
                 if problem:
                     raise self._fail("step-down-request", problem)
@@ -192,7 +216,8 @@ class MonitoredEnv(NodeEnv):
                     self._check_vote(src, request, term0, last)
                     self.last_reset = self._sim.now
             else:
-                self.last_reset = self._sim.now  # AppendEntries from the current leader
+                # AppendEntries from the current leader
+                self.last_reset = self.last_leader = self._sim.now
                 if request.entries and reply.success:
                     self._check_appended(src, request, conflict)
         elif is_vote and reply.granted:
@@ -204,18 +229,21 @@ class MonitoredEnv(NodeEnv):
         return reply
 
     def handle_reply(self, src: int, request: Message, reply: Message) -> None:
-        term0 = self.node.current_term
+        node = self.node
+        term0, role0 = node.current_term, node.role
         try:
             NodeEnv.handle_reply(self, src, request, reply)
         except (CheckFailed, NodeError):
             raise
         except Exception as exc:
             raise self._error(exc, "handling", reply, f"from node {src}") from exc
-        if reply.term > term0 and not getattr(request, "pre_vote", False):
+        if reply.term > term0 and not (type(reply) is PreVoteReply and reply.granted):
             problem = self._demoted(reply.term, f"{_a(type(reply).__name__)} from node {src}")
             if problem:
                 raise self._fail("step-down-reply", problem)
-        node = self.node
+        if node.role == "candidate" and (role0 != "candidate" or node.current_term != term0):
+            # a precandidate that won its pre-vote round votes for itself as a candidate
+            self.monitor.votes.setdefault((self.id, node.current_term), (self.id, self.life))
         if (node.current_term != term0 or node.commit_index != self.last_commit
                 or (node.role == "leader" and node.current_term != self.led_term)):
             self._after_input(term0)

@@ -21,6 +21,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "state": ("node", "term", "role"),          # a node's role or term changed
     "timeout": ("node", "term"),                # an election timer fired (term before the election)
     "vote": ("node", "candidate", "term", "granted"),  # a RequestVote was answered by ``node``
+    "prevote": ("node", "candidate", "term", "granted"),  # a PreVote was answered by ``node``
     "timer": ("node", "name", "action", "due"),  # a timer was set, cancelled or fired
     "note": ("node", "text"),                    # a node's own remark (``env.record("note", ...)``)
     "send": ("src", "dst", "msg", "term", "id"),

@@ -172,7 +172,7 @@ def test_a_handler_that_returns_no_reply_is_named() -> None:
 def test_bad_requests_to_the_environment_are_named() -> None:
     c = Cluster(3, seed=1)
     env = c._envs[0]
-    with pytest.raises(TypeError, match="a request must be a RequestVote or an AppendEntries"):
+    with pytest.raises(TypeError, match="a request must be a RequestVote, an AppendEntries or a PreVote"):
         env.call(1, {"term": 1})
     with pytest.raises(ValueError, match=r"set_timer\('election', -5\): the delay must be a "
                                          r"finite number of ms >= 0"):
