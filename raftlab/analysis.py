@@ -23,9 +23,9 @@ from .validation import check_number
 
 __all__ = ["Span", "Partition", "Election", "PreVoteRound", "NodeSummary", "VoteAnswer",
            "OUTCOMES", "PRE_VOTE_OUTCOMES", "as_trace", "check_window", "index_window",
-           "node_count", "role_spans", "disconnect_spans", "partition_spans", "message_fates",
-           "vote_answers", "pre_vote_answers", "elections", "pre_vote_rounds", "node_summary",
-           "table", "to_dataframe"]
+           "node_count", "role_spans", "disconnect_spans", "partition_spans", "LinkCut",
+           "link_cut_spans", "message_fates", "vote_answers", "pre_vote_answers", "elections",
+           "pre_vote_rounds", "node_summary", "table", "to_dataframe"]
 
 #: Outcomes of one candidacy (see ``Election``).
 OUTCOMES = ("won", "lost", "split", "no majority", "crashed", "running", "two leaders")
@@ -52,6 +52,18 @@ class Partition:
     start: float
     end: float
     groups: tuple[tuple[int, ...], ...]
+
+
+@dataclass(frozen=True)
+class LinkCut:
+    """What travelled ``a -> b`` was lost to ``cut_link`` from ``start`` to ``end`` ms, and so
+    was what travelled ``b -> a`` unless ``one_way`` (a cut both ways has ``a < b``)."""
+
+    a: int
+    b: int
+    start: float
+    end: float
+    one_way: bool
 
 
 @dataclass(frozen=True)
@@ -186,7 +198,7 @@ def index_window(trace: Any, start: float, end: float) -> tuple[int, int]:
             bisect.bisect_right(trace, end, key=_time))
 
 
-_NODE_FIELDS = ("node", "src", "dst", "candidate")
+_NODE_FIELDS = ("node", "src", "dst", "candidate", "a", "b")
 
 
 def node_count(trace: Any) -> int:
@@ -204,11 +216,12 @@ def node_count(trace: Any) -> int:
 
 # ------------------------------------------------------------------ spans
 class _SpanFold:
-    """Role, disconnection and partition spans folded from one trace's events. Traces only
+    """Role, disconnection, partition and link-cut spans folded from one trace's events. Traces only
     grow, so a fold is kept per trace and extended with just the events added since its last
     use: a panel that redraws the timeline after every action reads each event once."""
 
-    KINDS = ("state", "crash", "restart", "disconnect", "connect", "partition", "heal")
+    KINDS = ("state", "crash", "restart", "disconnect", "connect", "partition", "heal", "cut",
+             "restore")
 
     def __init__(self) -> None:
         self.seen = 0
@@ -219,6 +232,8 @@ class _SpanFold:
         self.open_cuts: dict[int, float] = {}
         self.partitions: list[Partition] = []
         self.open_partition: Optional[tuple[float, tuple]] = None
+        self.links: list[tuple[int, int, float, float]] = []   # (a, b, start, end): a -> b cut
+        self.open_links: dict[tuple[int, int], float] = {}
 
     def update(self, trace: Any) -> "_SpanFold":
         end = len(trace)
@@ -268,6 +283,17 @@ class _SpanFold:
             self.open_partition = None
 
 
+    def _cut(self, e: Any) -> None:
+        for link in ((e.a, e.b),) if e.one_way else ((e.a, e.b), (e.b, e.a)):
+            self.open_links.setdefault(link, e.time)
+
+    def _restore(self, e: Any) -> None:
+        for link in ((e.a, e.b),) if e.one_way else ((e.a, e.b), (e.b, e.a)):
+            start = self.open_links.pop(link, None)
+            if start is not None and e.time > start:
+                self.links.append((*link, start, e.time))
+
+
 _FOLDS: "weakref.WeakKeyDictionary[Any, _SpanFold]" = weakref.WeakKeyDictionary()
 
 
@@ -307,6 +333,43 @@ def partition_spans(trace: Any) -> list[Partition]:
     out = list(fold.partitions)
     if fold.open_partition is not None:
         out.append(Partition(fold.open_partition[0], trace.end_time, fold.open_partition[1]))
+    return out
+
+
+def link_cut_spans(trace: Any) -> list[LinkCut]:
+    """Each period a link was cut by ``cut_link``, in order of start time. The two directions
+    of a link are folded together: a period with both cut is one ``LinkCut`` with
+    ``one_way=False``; a period with one direction cut is a ``LinkCut`` from the sending node
+    ``a`` with ``one_way=True`` (so a two-way cut restored one way at a time reads as a two-way
+    span followed by a one-way one)."""
+    trace = as_trace(trace)
+    fold, end_time = _spans(trace), trace.end_time
+    directed: dict[tuple[int, int], list[tuple[float, float]]] = {}
+    for a, b, start, end in fold.links:
+        directed.setdefault((a, b), []).append((start, end))
+    for (a, b), start in fold.open_links.items():
+        if end_time > start:
+            directed.setdefault((a, b), []).append((start, end_time))
+    out: list[LinkCut] = []
+    for x, y in sorted({(min(a, b), max(a, b)) for a, b in directed}):
+        fwd, bwd = directed.get((x, y), []), directed.get((y, x), [])
+        times = sorted({t for s in fwd + bwd for t in s})
+        current: Optional[list] = None   # [a, b, start, end, one_way] being extended
+        for t0, t1 in zip(times, times[1:]):
+            f = any(s <= t0 and t1 <= e for s, e in fwd)
+            r = any(s <= t0 and t1 <= e for s, e in bwd)
+            state = ((x, y, False) if f and r else (x, y, True) if f else (y, x, True) if r
+                     else None)
+            if current is not None and state == (current[0], current[1], current[4]) \
+                    and current[3] == t0:
+                current[3] = t1
+                continue
+            if current is not None:
+                out.append(LinkCut(current[0], current[1], current[2], current[3], current[4]))
+            current = None if state is None else [state[0], state[1], t0, t1, state[2]]
+        if current is not None:
+            out.append(LinkCut(current[0], current[1], current[2], current[3], current[4]))
+    out.sort(key=lambda s: (s.start, s.a, s.b))
     return out
 
 

@@ -153,6 +153,13 @@ class Cluster(ConfigChecks):
         """The current partition's groups, or None if the network is not partitioned."""
         return self.network.groups
 
+    @property
+    def cut_links(self) -> tuple[tuple[int, int], ...]:
+        """The links cut by ``cut_link`` now, one ``(a, b)`` per direction, sorted: ``(a, b)``
+        means what ``a`` sends to ``b`` is lost. A cut both ways shows as ``(a, b)`` and
+        ``(b, a)``."""
+        return self.network.cut_links
+
     def is_alive(self, i: int) -> bool:
         """Node ``i`` has a running instance (it is not crashed)."""
         return self._envs[self._id(i)] is not None
@@ -354,6 +361,39 @@ class Cluster(ConfigChecks):
         self.trace.append((self.now, "heal", groups))
         for i in range(self.n):
             self.connect(i)
+
+    def _link_args(self, call: str, a: Any, b: Any, one_way: Any) -> list[tuple[int, int]]:
+        """The directed links a ``cut_link`` / ``restore_link`` call names, its arguments
+        checked."""
+        self._id(a)
+        self._id(b)
+        check_bool("one_way", one_way)
+        if a == b:
+            raise ValueError(f"{call}({a!r}, {b!r}): a link joins two different nodes; "
+                             f"a and b must differ (node ids are 0..{self.n - 1})")
+        return [(a, b)] if one_way else [(a, b), (b, a)]
+
+    def cut_link(self, a: int, b: int, one_way: bool = False) -> None:
+        """Cut the link between ``a`` and ``b``: nothing travels between them, requests and
+        replies alike; ``one_way=True``: only what ``a`` sends to ``b`` is lost (``b``'s calls
+        reach ``a``, but ``a``'s replies to them do not come back). Other links are unchanged.
+        A cut composes with disconnect and partitions: it stays cut through ``connect``,
+        ``heal``, crashes and restarts, until ``restore_link``. Recorded as a ``cut`` event
+        (nothing is recorded if the link was already cut that way)."""
+        links = self._link_args("cut_link", a, b, one_way)
+        changed = [self.network.set_link(x, y, True) for x, y in links]
+        if any(changed):
+            self.trace.append((self.now, "cut", a, b, one_way))
+
+    def restore_link(self, a: int, b: int, one_way: bool = False) -> None:
+        """Lift a ``cut_link`` between ``a`` and ``b`` (``one_way=True``: only ``a -> b``).
+        The link is up again if both ends are connected and in the same partition group:
+        restoring does not reconnect a disconnected node nor cross a partition. Recorded as a
+        ``restore`` event (nothing is recorded if the link was not cut that way)."""
+        links = self._link_args("restore_link", a, b, one_way)
+        changed = [self.network.set_link(x, y, False) for x, y in links]
+        if any(changed):
+            self.trace.append((self.now, "restore", a, b, one_way))
 
     # ----------------------------------------------------------------- settings
     def _set_network(self, setting: str, value: Any) -> None:

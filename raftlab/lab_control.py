@@ -6,15 +6,16 @@ controller also works on its own, headless (tests, scripts, another front end)::
     lab.step(1000)
     lab.crash_or_restart(lab.state().header.leader)
     lab.partition("0 1 | 2 3 4")
+    lab.cut_link(0, 1, one_way=True)
     print(lab.script())
 
 Every action calls the public ``Cluster`` API and records the call with its virtual time, so
 ``script()`` replays the session on a fresh cluster with the same trace. A bad value raises a
 ``ValueError`` whose message is what the panel shows, and then nothing has changed and nothing
 was recorded. Settings are read only through the cluster's public accessors (``config``,
-``network_config``, ``groups``, ``connected``, ``is_alive``). Reading the state after an action
-costs time in proportion to the events that action added (plus, for the timeline window, the
-events of that window), not to the whole trace.
+``network_config``, ``groups``, ``connected``, ``cut_links``, ``is_alive``). Reading the state
+after an action costs time in proportion to the events that action added (plus, for the
+timeline window, the events of that window), not to the whole trace.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from .status import TraceDigest, describe_event
 from .validation import check_number
 
 __all__ = ["LabController", "Outcome", "LabState", "Header", "NodeRow", "TimelineWindow",
-           "parse_groups", "check_ms_range", "MAX_VOTES"]
+           "parse_groups", "check_ms_range", "describe_cuts", "MAX_VOTES"]
 
 #: The most vote arrows the timeline view draws; a busier window is narrowed to fit.
 MAX_VOTES = 30
@@ -85,6 +86,20 @@ def check_ms_range(what: str, lo: Any, hi: Any, minimum: float) -> tuple[Any, An
     return lo, hi
 
 
+def describe_cuts(cuts: Any) -> tuple[str, ...]:
+    """The cut links (``Cluster.cut_links``: one ``(a, b)`` per direction) as people read
+    them: ``"0↔1"`` for a link cut both ways, ``"2→0"`` for one cut one way, sorted."""
+    directed = set(cuts)
+    out = []
+    for a, b in sorted(directed):
+        if (b, a) in directed:
+            if a < b:
+                out.append(f"{a}↔{b}")
+        else:
+            out.append(f"{a}→{b}")
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What an action did: the ``Cluster`` calls it made, as recorded (``"c.crash(2)"``), and
@@ -109,7 +124,8 @@ class Header:
 @dataclass(frozen=True)
 class NodeRow:
     """One node as the panel shows it: its status from the trace (``raftlab.status``) and
-    whether its links are up. ``role`` is "follower", "candidate", "leader" or "down"."""
+    whether its links are up. ``role`` is "follower", "precandidate", "candidate", "leader"
+    or "down"."""
 
     node: int
     role: str
@@ -138,13 +154,15 @@ class NodeRow:
 class LabState:
     """Everything the panel shows but the timeline: header, one row per node, the recent
     events as text (heartbeats and timer bookkeeping left out), the safety checker's
-    violations and every setting's current value (``raftlab.config.SETTINGS`` order)."""
+    violations, every setting's current value (``raftlab.config.SETTINGS`` order) and the
+    links cut now (``describe_cuts``: ``("0↔1", "2→0")``)."""
 
     header: Header
     rows: tuple[NodeRow, ...]
     recent: tuple[str, ...]
     violations: tuple[str, ...]
     settings: dict[str, Any]
+    cuts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -264,6 +282,29 @@ class LabController:
         """Hold 2/3 of replies back 200-2199 ms (True), or not."""
         return self._act(lambda: [self._call("set_long_reordering", flag)])
 
+    def cut_link(self, a: int, b: int, one_way: bool = False) -> Outcome:
+        """Cut the link between nodes ``a`` and ``b`` (``one_way``: only what ``a`` sends to
+        ``b`` is lost); it stays cut through heal and connect until ``restore_link``."""
+        return self._act(lambda: [self._link_call("cut_link", a, b, one_way)])
+
+    def restore_link(self, a: int, b: int, one_way: bool = False) -> Outcome:
+        """Lift a cut between ``a`` and ``b`` (``one_way``: only ``a -> b``)."""
+        return self._act(lambda: [self._link_call("restore_link", a, b, one_way)])
+
+    def _link_call(self, method: str, a: Any, b: Any, one_way: Any) -> str:
+        # written as a person would: the keyword only when it is not the default
+        if one_way is False:
+            return self._call(method, a, b)
+        return self._call(method, a, b, one_way=one_way)
+
+    def set_pre_vote(self, flag: bool) -> Outcome:
+        """Turn PreVote on (True) or off for every node."""
+        return self._act(lambda: [self._call("set_pre_vote", flag)])
+
+    def set_check_quorum(self, flag: bool) -> Outcome:
+        """Turn CheckQuorum on (True) or off for every node."""
+        return self._act(lambda: [self._call("set_check_quorum", flag)])
+
     def set_latency(self, lo: float, hi: float) -> Outcome:
         """One-way delay of delivered messages, ``lo`` to ``hi`` ms (0 <= lo <= hi)."""
         def body() -> list[str]:
@@ -327,7 +368,7 @@ class LabController:
         rows = tuple(NodeRow(r.node, r.role, r.term, r.voted_for, r.since_heartbeat,
                              connected[r.node]) for r in d.rows(now))
         return LabState(header, rows, tuple(describe_event(e) for e in d.recent),
-                        tuple(d.violations), self.settings())
+                        tuple(d.violations), self.settings(), describe_cuts(c.cut_links))
 
     def timeline_window(self) -> TimelineWindow:
         """The last ``window`` ms, narrowed when it holds more than ``MAX_VOTES`` votes (each

@@ -11,7 +11,17 @@ by the cluster's ``NetworkConfig``:
   log entries) leaves only after a simulated disk write of that many ms;
 * a message is delivered only if, when it arrives, its link is still up and the server that
   handled the request is still the same instance -- so a reply from a peer that was cut,
-  crashed or replaced while the call ran never reaches the caller.
+  crashed or replaced while the call ran never reaches the caller;
+* single links can be cut (``cut_link``), in one direction or both: a link ``a -> b`` carries
+  what ``a`` sends to ``b``, requests and replies alike. A message is checked against the
+  direction it travels (a request ``src -> dst``, its reply ``dst -> src``), so with only
+  ``a -> b`` cut, ``a``'s calls to ``b`` fail unanswered, ``b``'s calls reach ``a`` but ``a``'s
+  replies are lost, and a reply ``b -> a`` to a request that got through before the cut still
+  arrives. A message lost to a cut link is dropped with the reason ``"link cut"``.
+
+A link is up (``link_up``) when both ends are connected, they are in the same partition group
+(if the network is partitioned) and it is not cut: the three compose, so a cut link stays cut
+through ``heal`` and ``connect``, and restoring a link does not connect a disconnected node.
 
 A lost call is reported to the caller (``handle_failure``), as labrpc's ``Call`` returns false.
 Every send, delivery and loss is recorded in the trace. The network talks to endpoints (the
@@ -54,6 +64,7 @@ class Network:
         self.connected = [False] * n   # read it freely; change it with set_connected
         self.groups: Optional[tuple[tuple[int, ...], ...]] = None
         self._group_of: Optional[list[Optional[int]]] = None
+        self._cut: set[tuple[int, int]] = set()   # directed links cut by set_link
         self._reach = [[False] * n for _ in range(n)]  # _reach[a][b]: see link_up
         self.servers: list[Optional[Any]] = [None] * n   # the endpoint of each running node
         self.total_calls = 0
@@ -75,11 +86,12 @@ class Network:
     # ----------------------------------------------------------------- topology
     def link_up(self, a: int, b: int) -> bool:
         """Can a message from ``a`` reach ``b`` now (ignoring loss)? Both ends must be
-        connected and, while the network is partitioned, in the same group."""
+        connected, the link ``a -> b`` not cut and, while the network is partitioned, both
+        ends in the same group."""
         return self._reach[a][b]
 
     def _rule(self, a: int, b: int) -> bool:
-        if not (self.connected[a] and self.connected[b]):
+        if not (self.connected[a] and self.connected[b]) or (a, b) in self._cut:
             return False
         g = self._group_of
         return g is None or a == b or (g[a] is not None and g[a] == g[b])
@@ -105,6 +117,29 @@ class Network:
             self._group_of = group_of
         self._reach = [[self._rule(a, b) for b in range(self.n)] for a in range(self.n)]
 
+    @property
+    def cut_links(self) -> tuple[tuple[int, int], ...]:
+        """The directed links cut now, sorted: ``(a, b)`` loses what ``a`` sends to ``b``."""
+        return tuple(sorted(self._cut))
+
+    def set_link(self, a: int, b: int, cut: bool) -> bool:
+        """Cut (``cut=True``) or restore the one-way link ``a -> b``; True if that changed it.
+        Restoring only lifts the cut: the link is up again if its ends are connected and in
+        the same partition group."""
+        if ((a, b) in self._cut) == cut:
+            return False
+        if cut:
+            self._cut.add((a, b))
+        else:
+            self._cut.discard((a, b))
+        self._reach[a][b] = self._rule(a, b)
+        return True
+
+    def _why(self, a: int, b: int, reason: str) -> str:
+        """Why a message ``a -> b`` is lost on a link that is down: ``"link cut"`` if that
+        link is cut, else ``reason`` (asked only for lost messages, never on delivery)."""
+        return "link cut" if (a, b) in self._cut else reason
+
     # ----------------------------------------------------------------- calls
     def _set_latency(self, latency: tuple[float, float]) -> None:
         lo, hi = latency
@@ -127,8 +162,9 @@ class Network:
         caller = servers[src]
         server = servers[dst]
         if server is None or not self._reach[src][dst]:
-            record((now, "drop", src, dst, name, request.term, mid,
-                    "dead" if server is None else "unreachable"))
+            record((now, "drop", src, dst, name, request.term, mid, "dead" if server is None
+                    else "link cut" if self._cut and (src, dst) in self._cut  # as in _why
+                    else "unreachable"))
             span = LONG_DELAY if self.config.long_delays else UNREACHABLE_DELAY
             # a whole number of ms: ``sim.post`` inlined, since leaders call cut-off peers often
             heappush(self._heap, [sim.now_us + int(self._random() * span) * 1000,
@@ -165,8 +201,8 @@ class Network:
     def _arrive_request(self, src: int, dst: int, request: Message, name: str, mid: int,
                         caller: Optional[Any], server: Any) -> None:
         if self.servers[dst] is not server or not self._reach[src][dst]:
-            self._lose(src, dst, request, mid, caller,
-                       "dead" if self.servers[dst] is not server else "cut")
+            self._lose(src, dst, request, mid, caller, "dead" if self.servers[dst] is not server
+                       else self._why(src, dst, "cut"))
             return
         sim = self.sim
         now = sim.now  # the handler runs at this instant: the reply leaves at it too
@@ -211,9 +247,10 @@ class Network:
         if caller is None or not caller.alive or servers[src] is not caller:
             self._lose(dst, src, reply, rid, None, "dead", request)
             return
-        if servers[dst] is not server or not self._reach[src][dst]:
+        if servers[dst] is not server or not self._reach[dst][src]:  # the reply's direction
             self._lose(dst, src, reply, rid, caller,
-                       "dead" if servers[dst] is not server else "cut", request)
+                       "dead" if servers[dst] is not server else self._why(dst, src, "cut"),
+                       request)
             return
         self.total_bytes += reply.SIZE or reply.size()
         record = self._append

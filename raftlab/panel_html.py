@@ -14,16 +14,17 @@ from typing import Iterable, Sequence
 
 from .formatting import format_ms
 from .lab_control import Header, NodeRow
-from .plots import PARTITION_COLOR, ROLE_COLORS, VOTE_COLORS
+from .plots import LINK_CUT_COLOR, PARTITION_COLOR, ROLE_COLORS, ROLES_DRAWN, VOTE_COLORS
 
-__all__ = ["header", "node_label", "status_table", "events", "legend", "safety_banner",
-           "message", "MESSAGE_LEVELS"]
+__all__ = ["header", "node_label", "status_table", "cut_links", "events", "legend",
+           "safety_banner", "message", "MESSAGE_LEVELS"]
 
 #: Message levels -> text colour.
 MESSAGE_LEVELS = {"info": "#333", "warning": "#8a5a00", "error": "#b00020"}
 #: The most violations the safety banner lists (it gives the total).
 MAX_VIOLATIONS_SHOWN = 5
-_ROLE_TEXT_COLOR = {"follower": "black", "candidate": "black", "leader": "white", "down": "white"}
+_ROLE_TEXT_COLOR = {"follower": "black", "precandidate": "black", "candidate": "black",
+                    "leader": "white", "down": "white"}
 
 
 def header(h: Header) -> str:
@@ -64,6 +65,13 @@ def status_table(rows: Iterable[NodeRow]) -> str:
             "".join(body) + "</tbody></table>")
 
 
+def cut_links(cuts: Sequence[str]) -> str:
+    """The links cut now (``LabState.cuts``: ``"0↔1"`` both ways, ``"2→0"`` one way)."""
+    text = ", ".join(cuts) if cuts else "none"
+    return (f"<div class='raftlab-links' style='font-size:12px'><b>cut links</b>: "
+            f"{html.escape(text)}</div>")
+
+
 def events(lines: Sequence[str]) -> str:
     """The last events, one line each (``raftlab.status.describe_event`` text)."""
     return ("<div><b>last events</b> (heartbeats hidden)<pre style='font-size:11px;"
@@ -75,10 +83,14 @@ def legend() -> str:
     def swatch(color: str, label: str, style: str = "") -> str:
         return (f"<span style='white-space:nowrap'><span style='display:inline-block;width:14px;"
                 f"height:10px;background:{color};{style}margin:0 3px 0 10px'></span>{label}</span>")
-    items = [swatch(ROLE_COLORS[r], r) for r in ("follower", "candidate", "leader", "crashed")]
+    items = [swatch(ROLE_COLORS[r], r) for r in ROLES_DRAWN]
     items.append(swatch("repeating-linear-gradient(45deg,#999 0 2px,transparent 2px 5px)",
                         "disconnected", "border:1px solid #999;"))
     items.append(swatch(PARTITION_COLOR, "partitioned", "opacity:0.5;"))
+    items.append(f"<span style='margin-left:10px;white-space:nowrap;color:{LINK_CUT_COLOR}'>"
+                 "✕— link cut (both ways)</span>")
+    items.append(f"<span style='margin-left:10px;white-space:nowrap;color:{LINK_CUT_COLOR}'>"
+                 "- - link cut (one way)</span>")
     for color, text in [("black", "▼ election timeout"), (VOTE_COLORS[True], "⟶ vote granted"),
                         (VOTE_COLORS[False], "⇢ vote denied"),
                         (ROLE_COLORS["leader"], "| AppendEntries round")]:

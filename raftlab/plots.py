@@ -19,11 +19,12 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from .analysis import (as_trace, check_window, disconnect_spans, index_window, message_fates,
-                       node_count, partition_spans, role_spans, vote_answers)
+from .analysis import (as_trace, check_window, disconnect_spans, index_window, link_cut_spans,
+                       message_fates, node_count, partition_spans, role_spans, vote_answers)
 from .formatting import format_ms
 
-__all__ = ["OKABE_ITO", "ROLE_COLORS", "MESSAGE_COLORS", "VOTE_COLORS", "timeline",
+__all__ = ["OKABE_ITO", "ROLE_COLORS", "ROLES_DRAWN", "MESSAGE_COLORS", "VOTE_COLORS",
+           "LINK_CUT_COLOR", "timeline",
            "message_diagram", "terms"]
 
 #: The Okabe-Ito palette (Okabe & Ito, "Color Universal Design", 2008), plus its grey.
@@ -36,6 +37,7 @@ OKABE_ITO = {
 #: One colour per role, shared by every plot and widget.
 ROLE_COLORS = {
     "follower": OKABE_ITO["sky blue"],
+    "precandidate": OKABE_ITO["yellow"],   # PreVote's phase before a candidacy
     "candidate": OKABE_ITO["orange"],
     "leader": OKABE_ITO["blue"],
     "crashed": OKABE_ITO["black"],
@@ -54,7 +56,13 @@ MESSAGE_COLORS = {
 #: vermillion (and a dashed line).
 VOTE_COLORS = {True: MESSAGE_COLORS["RequestVoteReply"], False: OKABE_ITO["vermillion"]}
 
+#: The roles a band or line is drawn for, in legend order (every plot uses this list).
+ROLES_DRAWN = ("follower", "precandidate", "candidate", "leader", "crashed")
+
 PARTITION_COLOR = OKABE_ITO["yellow"]
+#: Links cut by ``cut_link``: black, like the cross of a dropped message.
+LINK_CUT_COLOR = OKABE_ITO["black"]
+LINK_CUT_OFFSET = 0.44   # the cut's line runs this far above the centre of each end's lane
 OTHER_MESSAGE_COLOR = OKABE_ITO["grey"]
 MAX_MARKS = 400      # heartbeat rounds drawn one by one on a timeline; more are summarised
 MAX_LABELS = 30      # term labels per lane that fit side by side
@@ -110,9 +118,12 @@ def timeline(trace: Any, *, start: Optional[float] = None, end: Optional[float] 
              ax: Any = None, nodes: Optional[Iterable[int]] = None,
              title: Optional[str] = None) -> Figure:
     """One swimlane per node: roles as coloured bands, terms written where they change,
-    election timeouts (triangles), votes (arrows voter -> candidate; granted solid green,
-    denied dashed purple), crashes (black), disconnections (grey hatching), partitions
-    (yellow shading), and the leader's heartbeat rounds (ticks, summarised when too dense)."""
+    election timeouts (triangles), votes (arrows voter -> candidate; granted solid purple,
+    denied dashed vermillion), crashes (black), disconnections (grey hatching), partitions
+    (yellow shading), links cut by ``cut_link`` (a black line along the top of both ends'
+    lanes, dashed if one way, and between the lanes where the cut begins a crossed line, or
+    for a one-way cut an arrow from the node whose messages are lost), and the leader's
+    heartbeat rounds (ticks, summarised when too dense)."""
     trace = as_trace(trace)
     start, end = check_window(trace, start, end)
     chosen = _nodes(trace, nodes)
@@ -122,6 +133,7 @@ def timeline(trace: Any, *, start: Optional[float] = None, end: Optional[float] 
     info: dict[str, Any] = {"window": (start, end), "nodes": tuple(chosen), "bands": [],
                             "leader_bands": [], "term_labels": [], "timeouts": [],
                             "vote_arrows": [], "disconnected": [], "partitions": [],
+                            "link_cuts": [],
                             "heartbeats": 0, "heartbeat_rounds": 0}
 
     # partitions: shaded behind everything, labelled at the top
@@ -149,7 +161,7 @@ def timeline(trace: Any, *, start: Optional[float] = None, end: Optional[float] 
         c = _clip(s.start, s.end, start, end)
         if c is None:
             continue
-        height = 0.3 if s.role == "follower" else 0.6
+        height = 0.3 if s.role == "follower" else 0.45 if s.role == "precandidate" else 0.6
         ax.broken_barh([(c[0], c[1] - c[0])], (y[s.node] - height / 2, height),
                        facecolors=ROLE_COLORS[s.role], edgecolor="none", zorder=2,
                        gid=f"band:{s.role}:{s.node}:{s.term}")
@@ -174,6 +186,38 @@ def timeline(trace: Any, *, start: Optional[float] = None, end: Optional[float] 
                        edgecolor=ROLE_COLORS["disconnected"], hatch="////", lw=0.8, zorder=3,
                        gid=f"disconnected:{node}")
         info["disconnected"].append((node, c[0], c[1]))
+
+    # link cuts: a line along the top of both ends' lanes (dashed: one way) and, where the
+    # cut begins in the window, a connector between the lanes: crossed for a cut both ways,
+    # an arrow a -> b for a one-way cut (what a sends to b is lost), labelled "0↔1" / "0→1"
+    for lc in link_cut_spans(trace):
+        c = _clip(lc.start, lc.end, start, end)
+        if c is None or (lc.a not in y and lc.b not in y):
+            continue
+        info["link_cuts"].append((lc.a, lc.b, lc.one_way, c[0], c[1]))
+        ls = "--" if lc.one_way else "-"
+        gid = f"link_cut:{lc.a}:{lc.b}:{'one_way' if lc.one_way else 'both'}"
+        for node in (lc.a, lc.b):
+            if node in y:
+                ax.plot(c, (y[node] + LINK_CUT_OFFSET,) * 2, color=LINK_CUT_COLOR, lw=1.2,
+                        ls=ls, zorder=6, gid=gid)
+        if lc.a not in y or lc.b not in y:
+            continue
+        ya, yb = y[lc.a] + LINK_CUT_OFFSET, y[lc.b] + LINK_CUT_OFFSET
+        mid = (ya + yb) / 2
+        if lc.one_way:
+            ax.annotate("", xy=(c[0], yb), xytext=(c[0], ya), zorder=6,
+                        arrowprops=dict(arrowstyle="-|>", color=LINK_CUT_COLOR, lw=0.9,
+                                        ls=":", shrinkA=0, shrinkB=0, mutation_scale=8),
+                        gid=gid)
+        else:
+            ax.plot((c[0], c[0]), (ya, yb), color=LINK_CUT_COLOR, lw=0.9, ls=":", zorder=6,
+                    gid=gid)
+        ax.scatter([c[0]], [mid], marker="x", s=30, color=LINK_CUT_COLOR, lw=1.4, zorder=6,
+                   gid=gid)
+        ax.text(c[0], mid, f" {lc.a}{'→' if lc.one_way else '↔'}{lc.b}", fontsize=7,
+                va="center", ha="left", zorder=9, clip_on=True,
+                bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none", alpha=0.7))
 
     # votes: an arrow from the voter to the candidate, ending where the reply was delivered
     # or lost (at the vote itself if the reply is still in flight)
@@ -218,12 +262,16 @@ def timeline(trace: Any, *, start: Optional[float] = None, end: Optional[float] 
         info["heartbeats"] = n_rounds
 
     # legend
-    handles = [Patch(color=ROLE_COLORS[r], label=r) for r in
-               ("follower", "candidate", "leader", "crashed")]
+    handles = [Patch(color=ROLE_COLORS[r], label=r) for r in ROLES_DRAWN]
     handles.append(Patch(facecolor="none", edgecolor=ROLE_COLORS["disconnected"], hatch="////",
                          label="disconnected"))
     if info["partitions"]:
         handles.append(Patch(color=PARTITION_COLOR, alpha=0.3, label="partitioned"))
+    if info["link_cuts"]:
+        handles.append(Line2D([], [], color=LINK_CUT_COLOR, marker="x", lw=1.2,
+                              label="link cut (both ways)"))
+        handles.append(Line2D([], [], color=LINK_CUT_COLOR, ls="--", lw=1.2,
+                              label="link cut (one way)"))
     handles.append(Line2D([], [], marker="v", ls="", color="black", label="election timeout"))
     handles.append(Line2D([], [], color=VOTE_COLORS[True], label="vote granted"))
     handles.append(Line2D([], [], color=VOTE_COLORS[False], ls="--", label="vote denied"))
@@ -316,8 +364,7 @@ def message_diagram(trace: Any, *, start: Optional[float] = None, end: Optional[
                for m in MESSAGE_COLORS if wanted is None or m in wanted]
     handles.append(Line2D([], [], marker="x", ls="", color="black",
                           label=f"dropped ({len(info['drops'])})"))
-    handles += [Patch(color=ROLE_COLORS[r], label=f"node is {r}") for r in
-                ("follower", "candidate", "leader", "crashed")]
+    handles += [Patch(color=ROLE_COLORS[r], label=f"node is {r}") for r in ROLES_DRAWN]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
               frameon=False)
     ax.set_title(_default_title(trace, "Messages", start, end), fontsize=10, loc="left")
@@ -365,7 +412,7 @@ def terms(trace: Any, *, start: Optional[float] = None, end: Optional[float] = N
     ax.set_ylabel("term")
     ax.grid(axis="y", color="#dddddd", lw=0.6)
     ax.legend(handles=[Line2D([], [], color=ROLE_COLORS[r], lw=2, label=r)
-                       for r in ("follower", "candidate", "leader")],
+                       for r in ROLES_DRAWN if r != "crashed"],
               loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     ax.set_title(_default_title(trace, "Terms", start, end), fontsize=10, loc="left")
     fig.raftlab = info

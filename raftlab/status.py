@@ -140,6 +140,8 @@ def describe_event(e: Any) -> str:
         text = f"{kind} node {e.node}"
     elif kind in ("partition", "heal"):
         text = f"{kind} " + " | ".join(" ".join(map(str, g)) for g in e.groups)
+    elif kind in ("cut", "restore"):
+        text = f"{kind} link {e.a}{'→' if e.one_way else '↔'}{e.b}"
     elif kind == "start":
         text = f"node {e.node} accepted {e.command!r} at index {e.index} (term {e.term})"
     elif kind == "apply":

@@ -33,6 +33,8 @@ KINDS: dict[str, tuple[str, ...]] = {
     "connect": ("node",),
     "partition": ("groups",),
     "heal": ("groups",),
+    "cut": ("a", "b", "one_way"),      # cut_link: a <-> b cut (one_way: only a -> b)
+    "restore": ("a", "b", "one_way"),  # restore_link: that cut lifted
     "start": ("node", "index", "term", "command"),   # a leader accepted a command
     "apply": ("node", "index", "command"),           # a node applied a committed command
     "config": ("setting", "value"),                  # network or timing settings changed
@@ -43,7 +45,7 @@ _TYPES: dict[str, Any] = {kind: namedtuple(kind.capitalize() + "Event", ("time",
 
 Event = Any  # one of the named tuples above; all have .time and .kind
 
-_INT_FIELDS = {"node", "term", "candidate", "src", "dst", "id", "index"}
+_INT_FIELDS = {"node", "term", "candidate", "src", "dst", "id", "index", "a", "b"}
 _STR_FIELDS = {"role", "msg", "reason", "setting", "name", "action", "text"}
 _TIMER_ACTIONS = ("set", "cancel", "fire")
 
@@ -203,7 +205,8 @@ def _check_event(i: int, ev: Any, last: float, n: Optional[int]) -> tuple:
     for name, value in zip(fields, ev[2:]):
         if name in _INT_FIELDS and (isinstance(value, bool) or not isinstance(value, int)):
             raise ValueError(f"{where}: field {name!r} must be an int, got {value!r}")
-        if name in ("node", "src", "dst", "candidate") and n is not None and not 0 <= value < n:
+        if name in ("node", "src", "dst", "candidate", "a", "b") and n is not None \
+                and not 0 <= value < n:
             raise ValueError(f"{where}: {name} {value} is not a node id (0..{n - 1})")
         if name in _STR_FIELDS and not isinstance(value, str):
             raise ValueError(f"{where}: field {name!r} must be a string, got {value!r}")
@@ -214,8 +217,8 @@ def _check_event(i: int, ev: Any, last: float, n: Optional[int]) -> tuple:
         if name == "due" and value is not None and (
                 isinstance(value, bool) or not isinstance(value, (int, float))):
             raise ValueError(f"{where}: field 'due' must be a number of ms or null, got {value!r}")
-        if name == "granted" and not isinstance(value, bool):
-            raise ValueError(f"{where}: field 'granted' must be true or false, got {value!r}")
+        if name in ("granted", "one_way") and not isinstance(value, bool):
+            raise ValueError(f"{where}: field {name!r} must be true or false, got {value!r}")
         if name == "groups":
             if not isinstance(value, list) or not all(
                     isinstance(g, list) and all(isinstance(x, int) for x in g) for g in value):

@@ -104,6 +104,8 @@ class ClusterLab:
         try:
             self.reliable.value = bool(settings["reliable"])
             self.reordering.value = bool(settings["long_reordering"])
+            self.pre_vote.value = bool(settings["pre_vote"])
+            self.check_quorum.value = bool(settings["check_quorum"])
             if numbers:
                 self.lat_lo.value, self.lat_hi.value = settings["latency"]
                 self.et_lo.value, self.et_hi.value = settings["election_timeout"]
@@ -163,8 +165,24 @@ class ClusterLab:
             "set latency",
             lambda: self._run(lambda: ctl.set_latency(self.lat_lo.value, self.lat_hi.value)),
             "one-way delay range of delivered messages, ms")
+        # one link: a -> b (both ways unless "one way")
+        self.link_a = W.Dropdown(options=[0], description="link", layout=W.Layout(width="110px"),
+                                 style={"description_width": "30px"})
+        self.link_b = W.Dropdown(options=[0], description="–", layout=W.Layout(width="80px"),
+                                 style={"description_width": "12px"})
+        self.one_way = W.Checkbox(value=False, description="one way", indent=False,
+                                  tooltip="only what the first node sends to the second is lost",
+                                  layout=W.Layout(width="80px"))
+        self.cut_link_button = self._button(
+            "cut link", lambda: self._link(ctl.cut_link),
+            "lose every message between these two nodes (one way: first -> second only)")
+        self.restore_link_button = self._button(
+            "restore link", lambda: self._link(ctl.restore_link),
+            "lift the cut (the link is up again unless a node is disconnected or partitioned)")
         net_box = W.VBox([W.HTML("<b>Network</b>"),
                           W.HBox([self.groups, self.partition_button, self.heal_button]),
+                          W.HBox([self.link_a, self.link_b, self.one_way, self.cut_link_button,
+                                  self.restore_link_button]),
                           W.HBox([self.reliable, self.reordering]),
                           W.HBox([self.lat_lo, self.lat_hi, self.latency_button])])
 
@@ -182,9 +200,21 @@ class ClusterLab:
             "split vote", self._split_vote,
             "zero-width election timeout, and restart every live node at this instant so all "
             "election timers start together")
+        self.pre_vote = W.Checkbox(value=False, description="pre-vote", indent=False,
+                                   tooltip="PreVote (§9.6): ask for pre-votes before raising "
+                                           "the term", layout=W.Layout(width="90px"))
+        self.pre_vote.observe(lambda ch: self._on_flag(ctl.set_pre_vote, ch), "value")
+        self.check_quorum = W.Checkbox(value=False, description="check quorum", indent=False,
+                                       tooltip="CheckQuorum (§6.2): a leader without a majority "
+                                               "steps down; followers ignore RequestVote while "
+                                               "they hear a leader",
+                                       layout=W.Layout(width="120px"))
+        self.check_quorum.observe(lambda ch: self._on_flag(ctl.set_check_quorum, ch), "value")
         timing_box = W.VBox([W.HTML("<b>Timing</b> (ms; applies to timers set from now on)"),
                              W.HBox([self.et_lo, self.et_hi]),
-                             W.HBox([self.heartbeat, self.timing_button, self.split_button])])
+                             W.HBox([self.heartbeat, self.timing_button, self.split_button]),
+                             W.HBox([W.HTML("<b>Protocol</b>", layout=W.Layout(width="70px")),
+                                     self.pre_vote, self.check_quorum])])
 
         # views
         self.timeline = W.Image(format="png", layout=W.Layout(width="100%"))
@@ -219,12 +249,15 @@ class ClusterLab:
             rows.append((label, power, link))
         self.node_rows = rows
         self.node_box.children = [W.HBox(list(r)) for r in rows]
+        self.link_a.options = self.link_b.options = list(range(n))
+        self.link_a.value, self.link_b.value = 0, min(1, n - 1)
 
     def buttons(self) -> list[W.Button]:
         """Every button of the panel."""
         out = [b for _, power, link in self.node_rows for b in (power, link)]
         out += [*self.step_buttons.values(), self.reset_button, self.partition_button,
-                self.heal_button, self.latency_button, self.timing_button, self.split_button]
+                self.heal_button, self.cut_link_button, self.restore_link_button,
+                self.latency_button, self.timing_button, self.split_button]
         return out
 
     def button(self, description: str) -> W.Button:
@@ -295,6 +328,11 @@ class ClusterLab:
             return
         self._run(lambda: action(bool(change["new"])))
 
+    def _link(self, action: Callable[..., Outcome]) -> None:
+        """The "cut link" / "restore link" buttons: the chosen pair, one way if ticked."""
+        self._run(lambda: action(self.link_a.value, self.link_b.value,
+                                 one_way=self.one_way.value))
+
     def _split_vote(self) -> None:
         if self._run(self.control.split_vote) is not None:
             self._show_settings(self.control.settings(), numbers=True)
@@ -349,7 +387,7 @@ class ClusterLab:
             power.description = f"{row.power_action} {row.node}"
             link.description = f"{row.link_action} {row.node}"
             link.disabled = not row.link_enabled
-        self.status.value = panel_html.status_table(s.rows)
+        self.status.value = panel_html.status_table(s.rows) + panel_html.cut_links(s.cuts)
         self.events.value = panel_html.events(s.recent)
         self._show_settings(s.settings, numbers=False)
         if self.show_timeline.value:

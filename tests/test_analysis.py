@@ -7,9 +7,10 @@ import pytest
 from raftlab import Cluster, Trace
 from scenarios import faults, leader_failure, quiet
 
-from raftlab.analysis import (OUTCOMES, Election, as_trace, check_window, disconnect_spans,
-                              elections, index_window, node_summary, partition_spans, role_spans,
-                              table, to_dataframe, vote_answers)
+from raftlab.analysis import (OUTCOMES, Election, LinkCut, as_trace, check_window,
+                              disconnect_spans, elections, index_window, link_cut_spans,
+                              node_count, node_summary, partition_spans, role_spans, table,
+                              to_dataframe, vote_answers)
 
 
 def split_votes(seed=0):
@@ -380,3 +381,28 @@ def test_not_a_trace():
     with pytest.raises(ValueError, match="Cluster or a Trace"):
         as_trace([1, 2, 3])
     assert Election(1, 0, 0.0, 1.0, (2,), (3, 4), (), "no majority", None).votes == 2
+
+
+def test_link_cut_spans_fold_both_directions_of_a_link() -> None:
+    c = Cluster(4, seed=1)
+    c.run_for(100)
+    c.cut_link(1, 0)                          # both ways: reported with a < b
+    c.cut_link(3, 2, one_way=True)
+    c.run_for(100)
+    c.restore_link(1, 0, one_way=True)        # now only 0 -> 1
+    c.run_for(100)
+    c.cut_link(1, 0, one_way=True)            # both ways again
+    c.run_for(50)
+    c.restore_link(0, 1)
+    c.cut_link(0, 1)                          # a cut and restore at one instant: no span
+    c.restore_link(0, 1)
+    c.run_for(10)
+    assert link_cut_spans(c) == [LinkCut(0, 1, 100, 200, False), LinkCut(3, 2, 100, 360, True),
+                                 LinkCut(0, 1, 200, 300, True), LinkCut(0, 1, 300, 350, False)]
+    # the fold is incremental: a cut added later extends the same trace's spans
+    c.restore_link(3, 2, one_way=True)
+    c.run_for(10)
+    assert link_cut_spans(c.trace)[1] == LinkCut(3, 2, 100, 360, True)
+    assert link_cut_spans(Trace.from_json(c.trace.to_json())) == link_cut_spans(c)
+    assert node_count(Trace.from_json('{"format":"raftlab-trace","version":1,"events":'
+                                      '[[0,"cut",0,6,true]]}')) == 7

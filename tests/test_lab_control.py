@@ -15,7 +15,7 @@ from raftlab import Cluster, check_election_safety
 from raftlab.config import SETTINGS
 from raftlab.formatting import format_ms
 from raftlab.lab_control import (MAX_VOTES, LabController, Outcome, check_ms_range,
-                                 parse_groups)
+                                 describe_cuts, parse_groups)
 from raftlab.recording import Recorder
 
 from counting import CountingList, CountingTrace, uncounted
@@ -37,7 +37,7 @@ def elected(lab: LabController) -> int:
 def moved(lab: LabController):
     """A cheap snapshot of what an action could change (for long randomized sessions)."""
     return (len(lab.cluster.trace), lab.cluster.now, len(lab.recorder.entries), lab.settings(),
-            lab.cluster.groups, lab.cluster.connected)
+            lab.cluster.groups, lab.cluster.connected, lab.cluster.cut_links)
 
 
 def replay(script: str) -> Cluster:
@@ -49,7 +49,7 @@ def replay(script: str) -> Cluster:
 def unchanged(lab: LabController):
     """A snapshot of everything an action could change (trace, recording, settings)."""
     return (lab.cluster.trace.to_json(), list(lab.recorder.entries), lab.settings(),
-            lab.cluster.groups, lab.cluster.connected)
+            lab.cluster.groups, lab.cluster.connected, lab.cluster.cut_links)
 
 
 def test_the_controller_imports_no_widget_library():
@@ -144,6 +144,62 @@ def test_network_flags():
     with pytest.raises(ValueError):
         lab.set_reliable("no")
     assert unchanged(lab) == before
+
+
+def test_protocol_variants():
+    lab = make()
+    lab.set_pre_vote(True)
+    lab.set_check_quorum(True)
+    assert lab.cluster.config.pre_vote is True and lab.cluster.config.check_quorum is True
+    assert (lab.settings()["pre_vote"], lab.settings()["check_quorum"]) == (True, True)
+    lab.set_pre_vote(False)
+    assert [t for _, t in lab.recorder.entries] == ["c.set_pre_vote(True)",
+                                                    "c.set_check_quorum(True)",
+                                                    "c.set_pre_vote(False)"]
+    assert [(e.setting, e.value) for e in lab.cluster.trace.of("config")] == [
+        ("pre_vote", True), ("check_quorum", True), ("pre_vote", False)]
+    before = unchanged(lab)
+    for bad in ("yes", 1, None):
+        with pytest.raises(ValueError, match="pre_vote must be True or False"):
+            lab.set_pre_vote(bad)
+        with pytest.raises(ValueError, match="check_quorum must be True or False"):
+            lab.set_check_quorum(bad)
+    assert unchanged(lab) == before
+
+
+def test_cut_and_restore_links():
+    lab = make()
+    leader = elected(lab)
+    other = (leader + 1) % 5
+    a = (leader + 2) % 5
+    lab.cut_link(leader, other)
+    lab.cut_link(a, leader, one_way=True)
+    assert lab.cluster.cut_links == tuple(sorted({(leader, other), (other, leader), (a, leader)}))
+    s = lab.state()
+    assert set(s.cuts) == {f"{min(leader, other)}↔{max(leader, other)}", f"{a}→{leader}"}
+    lab.step(1000)
+    drops = [e for e in lab.cluster.trace.of("drop") if e.reason == "link cut"]
+    assert {(e.src, e.dst) for e in drops} <= {(leader, other), (other, leader), (a, leader)}
+    assert (leader, other) in {(e.src, e.dst) for e in drops}
+    lab.restore_link(leader, other)
+    lab.restore_link(a, leader, one_way=True)
+    assert lab.cluster.cut_links == () and lab.state().cuts == ()
+    assert [t for _, t in lab.recorder.entries if "link" in t] == [
+        f"c.cut_link({leader}, {other})", f"c.cut_link({a}, {leader}, one_way=True)",
+        f"c.restore_link({leader}, {other})", f"c.restore_link({a}, {leader}, one_way=True)"]
+    before = unchanged(lab)
+    for args, says in (((1, 1), "two different nodes"), ((0, 5), "node ids are 0..4"),
+                       ((0, 1, "yes"), "one_way must be True or False")):
+        for action in (lab.cut_link, lab.restore_link):
+            with pytest.raises(ValueError, match=says):
+                action(*args[:2], one_way=args[2] if len(args) > 2 else False)
+    assert unchanged(lab) == before
+
+
+def test_describe_cuts_pairs_the_two_directions_of_a_link():
+    assert describe_cuts(()) == ()
+    assert describe_cuts(((0, 1), (1, 0), (2, 0), (3, 4))) == ("0↔1", "2→0", "3→4")
+    assert describe_cuts([(4, 3), (3, 4), (1, 0)]) == ("1→0", "3↔4")
 
 
 def test_latency_and_its_bad_values():
@@ -322,6 +378,12 @@ def test_script_replays_the_session_exactly():
     lab.split_vote()
     lab.step(1000)
     lab.set_timing(200, 400, 80)
+    lab.cut_link(0, 1)
+    lab.cut_link(3, 2, one_way=True)
+    lab.set_pre_vote(True)
+    lab.set_check_quorum(True)
+    lab.step(500)
+    lab.restore_link(1, 0)
     lab.step(10)
     script = lab.script()
     assert script.startswith("from raftlab import Cluster\n\nc = Cluster(5, seed=3)\n")
@@ -329,7 +391,11 @@ def test_script_replays_the_session_exactly():
     assert "c.run_for(300)" in script  # three 100 ms steps merged
     assert "c.partition([0, 1], [2, 3])" in script and "[0]" not in script
     assert "c.set_timing(election_timeout=(200, 400), heartbeat_interval=80)" in script
-    assert replay(script).trace.to_json() == lab.cluster.trace.to_json()
+    assert "c.cut_link(0, 1)  # t=" in script and "c.cut_link(3, 2, one_way=True)" in script
+    assert "c.restore_link(1, 0)  # t=" in script and "c.set_pre_vote(True)" in script
+    again = replay(script)
+    assert again.trace.to_json() == lab.cluster.trace.to_json()
+    assert again.cut_links == lab.cluster.cut_links == ((3, 2),)
 
 
 def test_script_keeps_non_default_constructor_arguments():
@@ -432,7 +498,8 @@ def test_random_sessions_stay_safe_and_replay(seed):
     try:
         for _ in range(300):
             kind = rng.choice(["step", "step", "step", "power", "link", "partition", "heal",
-                               "reliable", "reorder", "latency", "timing", "split"])
+                               "reliable", "reorder", "latency", "timing", "split", "cut",
+                               "restore", "variant"])
             done.append(kind)
             before = moved(lab)
             try:
@@ -459,6 +526,12 @@ def test_random_sessions_stay_safe_and_replay(seed):
                 elif kind == "timing":
                     lab.set_timing(rng.randint(0, 500), rng.randint(100, 700),
                                    rng.choice([0, 50, 100]))
+                elif kind in ("cut", "restore"):
+                    action = lab.cut_link if kind == "cut" else lab.restore_link
+                    action(rng.randrange(n), rng.randrange(n), one_way=rng.random() < 0.5)
+                elif kind == "variant":
+                    setting = rng.choice(["pre_vote", "check_quorum"])
+                    getattr(lab, "set_" + setting)(not lab.settings()[setting])
                 else:
                     lab.split_vote()
             except ValueError:

@@ -40,6 +40,19 @@ def test_node_label_in_the_role_colour():
     assert text_of(down) == "node 4 · down" and ROLE_COLORS["crashed"] in down
 
 
+def test_a_precandidate_label_is_in_its_role_colour():
+    pre = panel_html.node_label(row(3, "precandidate", 5))
+    assert text_of(pre) == "node 3 · precandidate · term 5"
+    assert f"background:{ROLE_COLORS['precandidate']}" in pre and "color:black" in pre
+
+
+def test_cut_links_line():
+    out = panel_html.cut_links(("0↔1", "2→0"))
+    assert "class='raftlab-links'" in out and text_of(out) == "cut links: 0↔1, 2→0"
+    assert text_of(panel_html.cut_links(())) == "cut links: none"
+    assert "&lt;" in panel_html.cut_links(("<b>",))
+
+
 def test_status_table_has_one_row_per_node():
     rows = [row(0, "leader", 3, voted_for=0, since=None),
             row(1, "follower", 3, voted_for=0, since=42.4),
@@ -86,6 +99,8 @@ def test_message_levels():
 
 def test_legend_names_every_mark_of_the_timeline():
     text = text_of(panel_html.legend())
-    for item in ("follower", "candidate", "leader", "crashed", "disconnected", "partitioned",
+    for item in ("follower", "precandidate", "candidate", "leader", "crashed", "disconnected",
+                 "partitioned", "link cut (both ways)", "link cut (one way)",
                  "election timeout", "vote granted", "vote denied", "AppendEntries round"):
         assert item in text
+    assert ROLE_COLORS["precandidate"] in panel_html.legend()

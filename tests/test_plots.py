@@ -15,9 +15,12 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from scenarios import faults, leader_failure  # noqa: E402
 
-from raftlab import Cluster  # noqa: E402
-from raftlab.plots import (MAX_MARKS, MESSAGE_COLORS, OKABE_ITO, ROLE_COLORS,  # noqa: E402
-                           VOTE_COLORS, message_diagram, terms, timeline)
+from matplotlib.colors import to_hex  # noqa: E402
+
+from raftlab import Cluster, RaftNode  # noqa: E402
+from raftlab.analysis import role_spans  # noqa: E402
+from raftlab.plots import (LINK_CUT_COLOR, MAX_MARKS, MESSAGE_COLORS, OKABE_ITO,  # noqa: E402
+                           ROLE_COLORS, VOTE_COLORS, message_diagram, terms, timeline)
 
 
 def split_votes(seed=0):
@@ -52,7 +55,8 @@ def test_palette_is_okabe_ito_and_roles_are_distinct():
     palette = set(OKABE_ITO.values())
     for colors in (ROLE_COLORS, MESSAGE_COLORS, VOTE_COLORS):
         assert set(colors.values()) <= palette
-    assert set(ROLE_COLORS) == {"follower", "candidate", "leader", "crashed", "disconnected"}
+    assert set(ROLE_COLORS) == {"follower", "precandidate", "candidate", "leader", "crashed",
+                                "disconnected"}
     assert len(set(ROLE_COLORS.values())) == len(ROLE_COLORS)
     assert set(MESSAGE_COLORS) == {"RequestVote", "RequestVoteReply", "AppendEntries",
                                    "AppendEntriesReply"}
@@ -232,6 +236,95 @@ def test_unreliable_network_drops_are_marked():
     info = message_diagram(c).raftlab
     drops = c.trace.of("drop")
     assert any(e.reason == "lost" for e in drops) and len(info["drops"]) == len(drops)
+
+
+# ------------------------------------------------------------------ precandidates
+class Hesitant(RaftNode):
+    """Spends one election timeout as a "precandidate" before it stands (a stand-in for
+    PreVote's phase, so that traces hold precandidate state events)."""
+
+    def on_timer(self, name: str) -> None:
+        if name == "election" and self.role == "follower":
+            self.role = "precandidate"
+            self._reset_election_timer()
+            return
+        super().on_timer(name)
+
+
+def precandidates(seed=1):
+    c = Cluster(3, seed=seed, node_class=Hesitant)
+    c.run_for(2000)
+    assert [e for e in c.trace.of("state") if e.role == "precandidate"]
+    return c
+
+
+def legend_labels(fig: Figure) -> list[str]:
+    return [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+
+
+def test_precandidates_have_their_own_colour_in_every_plot():
+    c = precandidates()
+    pre = [s for s in role_spans(c) if s.role == "precandidate"]
+    assert pre
+    yellow = ROLE_COLORS["precandidate"]
+    assert yellow == OKABE_ITO["yellow"] and yellow not in (
+        ROLE_COLORS[r] for r in ROLE_COLORS if r != "precandidate")
+    fig = timeline(c)
+    assert [b for b in fig.raftlab["bands"] if b[1] == "precandidate"] == [
+        (s.node, s.role, s.term, s.start, s.end) for s in pre]
+    bands = [a for a in fig.findobj() if (a.get_gid() or "").startswith("band:precandidate")]
+    assert len(bands) == len(pre)
+    assert {to_hex(b.get_facecolor()[0]).upper() for b in bands} == {yellow.upper()}
+    assert "precandidate" in legend_labels(fig)
+    fig = message_diagram(c)
+    lines = [a for a in fig.axes[0].get_lines() if to_hex(a.get_color()).upper() == yellow]
+    assert len(lines) == len(pre)
+    assert "node is precandidate" in legend_labels(fig)
+    fig = terms(c)
+    lines = [a for a in fig.axes[0].get_lines() if to_hex(a.get_color()).upper() == yellow]
+    assert len(lines) == len(pre)
+    assert "precandidate" in legend_labels(fig)
+
+
+# ------------------------------------------------------------------ link cuts
+def link_cuts():
+    c = Cluster(3, seed=1)
+    c.run_for(500)
+    c.cut_link(0, 1)
+    c.run_for(300)
+    c.cut_link(2, 0, one_way=True)
+    c.run_for(700)
+    c.restore_link(1, 0)
+    c.run_for(500)
+    return c
+
+
+def test_timeline_draws_link_cuts_between_the_lanes_of_their_ends():
+    c = link_cuts()
+    fig = timeline(c)
+    info = fig.raftlab
+    assert info["link_cuts"] == [(0, 1, False, 500, 1500), (2, 0, True, 800, 2000)]
+    both, one = gids(fig, "link_cut:0:1:both"), gids(fig, "link_cut:2:0:one_way")
+    # a line on each end's lane, a connector between them and its cross
+    assert len(both) == 4 and len(one) == 4
+    lines = [a for a in fig.findobj() if a.get_gid() == "link_cut:2:0:one_way"
+             and hasattr(a, "get_linestyle") and hasattr(a, "get_xdata")]
+    assert lines and all(a.get_linestyle() == "--" for a in lines)
+    assert {tuple(a.get_xdata()) for a in lines} == {(800, 2000)}
+    assert all(to_hex(a.get_color()) == LINK_CUT_COLOR for a in lines)
+    texts = [t.get_text().strip() for t in fig.axes[0].texts]
+    assert "0↔1" in texts and "2→0" in texts
+    labels = legend_labels(fig)
+    assert "link cut (both ways)" in labels and "link cut (one way)" in labels
+    # a window that begins during a cut draws the part inside it; one after it, nothing
+    assert timeline(c, start=1000).raftlab["link_cuts"] == [(0, 1, False, 1000, 1500),
+                                                           (2, 0, True, 1000, 2000)]
+    assert timeline(c, start=100, end=400).raftlab["link_cuts"] == []
+    assert "link cut (both ways)" not in legend_labels(timeline(c, start=100, end=400))
+    # a node left out of the picture: the other end's lane still shows the cut
+    info = timeline(c, nodes=[0, 2]).raftlab
+    assert info["link_cuts"] == [(0, 1, False, 500, 1500), (2, 0, True, 800, 2000)]
+    assert png_bytes(timeline(c)) > 10_000
 
 
 # ------------------------------------------------------------------ terms

@@ -82,6 +82,8 @@ def test_describe_event_reads_every_kind():
     c.set_latency((1, 2))
     c.crash(0)
     c.restart(0)
+    c.cut_link(0, 2, one_way=True)
+    c.restore_link(0, 2, one_way=True)
     c.run_for(500)
     c.one("x", 3)
     c.trace.append((c.now, "note", 1, "hello"))
@@ -93,7 +95,7 @@ def test_describe_event_reads_every_kind():
         kinds.add(e.kind)
     assert kinds >= {"state", "timeout", "vote", "timer", "send", "deliver", "drop", "crash",
                      "restart", "connect", "partition", "heal", "start", "apply", "config",
-                     "note"}
+                     "note", "cut", "restore"}
     assert describe_event((12.5, "vote", 1, 2, 3, False)) == \
         "      12.5 ms  node 1 refused its vote to node 2 in term 3"
     assert describe_event((10, "timer", 2, "election", "set", 310.25)) == \
@@ -104,3 +106,5 @@ def test_describe_event_reads_every_kind():
         "        10 ms  node 2 cancelled its heartbeat timer"
     assert describe_event((3, "note", 0, "snapshot taken")) == \
         "         3 ms  node 0: snapshot taken"
+    assert describe_event((5, "cut", 0, 1, False)) == "         5 ms  cut link 0↔1"
+    assert describe_event((5, "restore", 3, 1, True)) == "         5 ms  restore link 3→1"

@@ -52,7 +52,11 @@ def test_open_shows_the_cluster_it_drives():
     names = {b.description for b in lab.buttons()}
     for i in range(5):
         assert {f"crash {i}", f"disconnect {i}"} <= names
-    assert {"+10 ms", "+100 ms", "+1 s", "partition", "heal", "split vote", "reset"} <= names
+    assert {"+10 ms", "+100 ms", "+1 s", "partition", "heal", "split vote", "reset",
+            "cut link", "restore link"} <= names
+    assert list(lab.link_a.options) == list(lab.link_b.options) == [0, 1, 2, 3, 4]
+    assert (lab.pre_vote.value, lab.check_quorum.value) == (False, False)
+    assert "cut links</b>: none" in lab.status.value
     assert lab.timeline.value[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -172,6 +176,50 @@ def test_reliable_and_long_reordering_toggles():
     assert drops, "an unreliable network loses some messages within a second"
     lab.reliable.value = True
     assert lab.cluster.network_config.reliable is True
+
+
+def test_protocol_variant_checkboxes():
+    lab = make_lab()
+    lab.pre_vote.value = True
+    assert lab.cluster.config.pre_vote is True
+    lab.check_quorum.value = True
+    assert lab.cluster.config.check_quorum is True
+    lab.pre_vote.value = False
+    assert lab.cluster.config.pre_vote is False
+    assert [t for _, t in lab.recorder.entries] == [
+        "c.set_pre_vote(True)", "c.set_check_quorum(True)", "c.set_pre_vote(False)"]
+    assert [(e.setting, e.value) for e in lab.cluster.trace.of("config")] == [
+        ("pre_vote", True), ("check_quorum", True), ("pre_vote", False)]
+    lab.cluster.set_check_quorum(False)      # typed by hand: the box follows, calling nothing
+    lab.refresh()
+    assert lab.check_quorum.value is False and len(lab.recorder.entries) == 3
+
+
+def test_cut_and_restore_a_link():
+    lab = make_lab()
+    leader = elected(lab)
+    other = (leader + 1) % 5
+    lab.link_a.value, lab.link_b.value = leader, other
+    lab.button("cut link").click()
+    assert lab.cluster.cut_links == tuple(sorted([(leader, other), (other, leader)]))
+    pair = f"{min(leader, other)}↔{max(leader, other)}"
+    assert f"cut links</b>: {pair}" in lab.status.value
+    lab.button("+1 s").click()
+    assert [e for e in lab.cluster.trace.of("drop") if e.reason == "link cut"]
+    assert [c for c in lab.timeline_info["link_cuts"] if c[:3] == (min(leader, other),
+                                                                   max(leader, other), False)]
+    lab.one_way.value = True
+    lab.button("restore link").click()       # only leader -> other comes back
+    assert lab.cluster.cut_links == ((other, leader),)
+    assert f"cut links</b>: {other}→{leader}" in lab.status.value
+    assert [t for _, t in lab.recorder.entries if "link" in t] == [
+        f"c.cut_link({leader}, {other})", f"c.restore_link({leader}, {other}, one_way=True)"]
+    # a link from a node to itself: the cluster's message, nothing changed or recorded
+    entries = list(lab.recorder.entries)
+    lab.link_b.value = leader
+    lab.button("cut link").click()
+    assert "two different nodes" in lab.message.value and "raftlab-error" in lab.message.value
+    assert lab.recorder.entries == entries and lab.cluster.cut_links == ((other, leader),)
 
 
 def test_checkboxes_follow_settings_changed_outside_the_panel():
@@ -306,6 +354,12 @@ def test_script_replays_the_session_exactly():
     lab.button("+1 s").click()
     lab.et_lo.value, lab.et_hi.value, lab.heartbeat.value = 200, 400, 80
     lab.button("set timing").click()
+    lab.link_a.value, lab.link_b.value = 1, 3
+    lab.button("cut link").click()
+    lab.pre_vote.value = True
+    lab.button("+100 ms").click()
+    lab.link_a.value, lab.link_b.value, lab.one_way.value = 3, 1, True
+    lab.button("restore link").click()
     lab.button("+10 ms").click()
     script = lab.script()
     assert script.startswith("from raftlab import Cluster\n\nc = Cluster(5, seed=3)\n")
@@ -313,7 +367,9 @@ def test_script_replays_the_session_exactly():
     assert "c.run_for(300)" in script  # three +100 ms steps merged
     assert "c.partition([0, 1], [2, 3])" in script and "[0]" not in script
     assert "c.set_timing(election_timeout=(200, 400), heartbeat_interval=80)" in script
+    assert "c.cut_link(1, 3)  # t=" in script and "c.restore_link(3, 1, one_way=True)" in script
     again = replay(script)
+    assert again.cut_links == lab.cluster.cut_links == ((1, 3),)
     assert again.trace.to_json() == lab.cluster.trace.to_json()
 
 
@@ -442,7 +498,8 @@ def random_session(seed: int, steps: int, timeline: bool) -> None:
 
     def action() -> str:
         kind = rng.choice(["step", "step", "step", "node", "link", "partition", "heal",
-                           "reliable", "reorder", "latency", "timing", "split", "tick"])
+                           "reliable", "reorder", "latency", "timing", "split", "tick",
+                           "cut", "restore", "variant"])
         if kind == "step":
             lab.button(rng.choice(["+10 ms", "+100 ms", "+1 s"])).click()
         elif kind == "tick":
@@ -471,6 +528,13 @@ def random_session(seed: int, steps: int, timeline: bool) -> None:
             lab.et_lo.value, lab.et_hi.value = rng.randint(0, 500), rng.randint(100, 700)
             lab.heartbeat.value = rng.choice([0, 50, 100])
             lab.button("set timing").click()
+        elif kind in ("cut", "restore"):
+            lab.link_a.value, lab.link_b.value = rng.randrange(n), rng.randrange(n)
+            lab.one_way.value = rng.random() < 0.5
+            lab.button(kind + " link").click()
+        elif kind == "variant":
+            box = rng.choice([lab.pre_vote, lab.check_quorum])
+            box.value = not box.value
         else:
             lab.button("split vote").click()
         return kind
