@@ -746,21 +746,25 @@ def _working_time(raw: list, fault_start: float, fault_end: float, end: float, n
 
 def disruption_trial(seed: int, scenario: str, pre_vote: bool = False,
                      check_quorum: bool = False, *, duration: Optional[float] = None,
-                     settle: float = _SETTLE) -> DisruptionTrial:
+                     settle: float = _SETTLE,
+                     node_class: Optional[Callable[..., Any]] = None) -> DisruptionTrial:
     """Run one disruption trial on a fresh ``Cluster(5, seed=seed)``; see
-    :func:`disruption_rates` for the scenarios and the figures."""
+    :func:`disruption_rates` for the scenarios and the figures. ``node_class`` (default the
+    reference ``RaftNode``) runs another node, e.g. a variant of the rules to compare."""
     check_seed(seed)
     params = _disruption_params(scenario, duration, settle)
     check_bool("pre_vote", pre_vote)
     check_bool("check_quorum", check_quorum)
     return _disruption_trial(seed, params["scenario"], pre_vote, check_quorum,
-                             params["duration"], params["settle"])
+                             params["duration"], params["settle"], node_class)
 
 
 def _disruption_trial(seed: int, scenario: str, pre_vote: bool, check_quorum: bool,
-                      duration: float, settle: float) -> DisruptionTrial:
+                      duration: float, settle: float,
+                      node_class: Optional[Callable[..., Any]] = None) -> DisruptionTrial:
     n = _DISRUPTION_N
-    c = Cluster(n, seed=seed, pre_vote=pre_vote, check_quorum=check_quorum)
+    extra = {} if node_class is None else {"node_class": node_class}
+    c = Cluster(n, seed=seed, pre_vote=pre_vote, check_quorum=check_quorum, **extra)
     rng = c.sim.rng("disruption")
     leader = _steady_leader(c)
     # the fault strikes at a random point of the leader's heartbeat interval
