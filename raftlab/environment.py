@@ -28,7 +28,7 @@ import math
 from heapq import heappush
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
-from .messages import REPLY_TYPES, REQUEST_TYPES, Message, PreVote, RequestVote
+from .messages import REPLY_TYPES, REQUEST_TYPES, AppendEntries, Message, RequestVote
 from .persister import Persister
 from .protocol import ROLES
 from .trace import KINDS
@@ -112,18 +112,16 @@ class NodeEnv:
         RequestVote, the vote; return the reply."""
         node = self.node
         reply = node.handle_request(src, request)
-        if type(reply) is not REPLY_TYPES[type(request)]:
+        kind = type(request)
+        if type(reply) is not REPLY_TYPES[kind]:
             raise TypeError(f"node {self.id}: handle_request({src}, {request!r}) returned "
-                            f"{reply!r}; it must return a {REPLY_TYPES[type(request)].__name__}")
+                            f"{reply!r}; it must return a {REPLY_TYPES[kind].__name__}")
         if node.role is not self._role or node.current_term != self._term:
             self.observe()
-        if type(request) is RequestVote:
+        if kind is not AppendEntries:  # a vote, or a pre-vote
             record = self._append
-            record((self._sim.now, "vote", self.id, request.candidate, request.term,
-                    bool(reply.granted)))
-        elif type(request) is PreVote:
-            self._append((self._sim.now, "prevote", self.id, request.candidate, request.term,
-                          bool(reply.granted)))
+            record((self._sim.now, "vote" if kind is RequestVote else "prevote", self.id,
+                    request.candidate, request.term, bool(reply.granted)))
         return reply
 
     def handle_reply(self, src: int, request: Message, reply: Message) -> None:

@@ -130,17 +130,18 @@ class RaftNode:
     def handle_request(self, src: int, msg: Message) -> Message:
         """Answer an RPC request (every role alike after the term check)."""
         kind = type(msg)
-        if kind is not AppendEntries:
-            if kind is PreVote:
-                return self._handle_pre_vote(msg)  # changes nothing, not even the term
-            if kind is RequestVote and self.config.check_quorum and self._leader_alive():
-                return RequestVoteReply(self.current_term, False)  # ignored (§4.2.3)
-        if msg.term > self.current_term:
-            self._become_follower(msg.term)
         if kind is AppendEntries:
+            if msg.term > self.current_term:
+                self._become_follower(msg.term)
             return self._handle_append_entries(msg)
         if kind is RequestVote:
+            if self.config.check_quorum and self._leader_alive():
+                return RequestVoteReply(self.current_term, False)  # ignored (§4.2.3)
+            if msg.term > self.current_term:
+                self._become_follower(msg.term)
             return self._handle_request_vote(msg)
+        if kind is PreVote:
+            return self._handle_pre_vote(msg)  # changes nothing, not even the term
         raise TypeError(f"node {self.me}: unexpected request {msg!r}")
 
     def handle_reply(self, src: int, request: Message, reply: Message) -> None:
@@ -259,13 +260,17 @@ class RaftNode:
 
     # ----------------------------------------------------------------- RequestVote
     def _up_to_date(self, msg: RequestVote | PreVote) -> bool:
-        """Whether the candidate's log is at least as up to date as ours (§5.4.1)."""
+        """Whether the candidate's log is at least as up to date as ours (§5.4.1; the
+        RequestVote handler has the same test inline: it is on the election's hot path)."""
         last_term = self.log[-1].term
         return (msg.last_log_term > last_term or
                 (msg.last_log_term == last_term and msg.last_log_index >= self.last_log_index))
 
     def _handle_request_vote(self, msg: RequestVote) -> RequestVoteReply:
-        granted = (msg.term == self.current_term and self._up_to_date(msg)
+        last_term = self.log[-1].term
+        up_to_date = (msg.last_log_term > last_term or
+                      (msg.last_log_term == last_term and msg.last_log_index >= self.last_log_index))
+        granted = (msg.term == self.current_term and up_to_date
                    and self.voted_for in (None, msg.candidate))
         if granted:
             if self.voted_for is None:
@@ -356,7 +361,8 @@ class RaftNode:
                 self._become_leader()
 
     def _leader_reply(self, src: int, request: Message, reply: Message) -> None:
-        self._heard.add(src)  # for check_quorum: any answer of our term counts
+        if self._quorum_armed:
+            self._heard.add(src)  # for check_quorum: any answer of our term counts
         if type(reply) is not AppendEntriesReply:  # then the request was an AppendEntries
             return
         if reply.success:
