@@ -534,3 +534,12 @@ def test_disruption_table_lists_every_variant():
 def test_bad_disruption_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_the_readmes_disruption_table_is_measured(pool):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for scenario, row in (("rejoin", "per rejoin (5 s away)"),
+                          ("link cut", "per 10 s of one cut link")):
+        rates = disruption_rates(scenario, seeds=200, executor=pool, progress=False)
+        cells = " | ".join(f"{rates[v].leader_changes:.2f}" for v in VARIANTS)
+        assert f"| {row} | {cells} |" in readme, (scenario, cells)
