@@ -7,6 +7,9 @@ separate model) and read from each trial's trace:
   without a leader after its leader crashes.
 * :func:`split_vote_rate` -- the dissertation's §9.2: how often the first election term after a
   simultaneous timer reset fails, beside the closed form :func:`split_vote_probability`.
+* :func:`disruption_rates` -- how much a server that rejoins, a cut link, a leader that cannot
+  hear or a leader left in a minority disrupts the cluster, with and without PreVote and
+  CheckQuorum (dissertation §9.6, §6.2, §4.2.3).
 
 Trial ``k`` of a sweep with master ``seed`` runs a cluster seeded with
 ``derive_seed(seed, f"trial{k}")``, so results are identical whatever the executor and the
@@ -31,7 +34,9 @@ __all__ = ["DowntimeResult", "DowntimeTrial", "election_downtime", "downtime_tri
            "split_vote_rate", "split_vote_probability", "split_vote_trial", "figure16",
            "figure16_table",
            "FIGURE16_TOP", "FIGURE16_BOTTOM", "PAPER", "DEFAULT_LATENCY",
-           "DEFAULT_PERSIST_DELAY", "range_label"]
+           "DEFAULT_PERSIST_DELAY", "range_label", "SCENARIOS", "VARIANTS", "Disruption",
+           "DisruptionTrial", "DisruptionRates", "disruption_trial", "disruption_rates",
+           "disruption_table"]
 
 #: One-way message latency (ms) of the downtime model: a 2-4 ms hop, a LAN with a busy stack.
 DEFAULT_LATENCY = (2.0, 4.0)
@@ -564,4 +569,383 @@ def figure16_table(graphs: dict[str, list[DowntimeResult]]) -> str:
     lines.append("")
     lines.append(f"{'':<26} {'paper':<26} raftlab")
     lines.extend(f"{a:<26} {b:<26} {c}" for a, b, c in rows)
+    return "\n".join(lines)
+
+
+# ====================================================================== disruptions
+#: The disruption scenarios: name -> (what it models, fault duration in ms by default).
+SCENARIOS: dict[str, tuple[str, float]] = {
+    "rejoin": (
+        "a follower cut off from everyone (disconnect) for 5 s, then reconnected: a server "
+        "that was partitioned away, or crashed without losing its term, comes back", 5000.0),
+    "link cut": (
+        "the link between the leader and one follower cut both ways for 10 s (cut_link), every "
+        "other link up: a partial partition, where the follower hears nobody who leads but "
+        "the others still hear the leader", 10_000.0),
+    "deaf leader": (
+        "every follower's messages to the leader lost (one-way cuts follower -> leader) for "
+        "5 s while the leader's heartbeats still reach them: a leader that cannot hear, so it "
+        "commits nothing, yet keeps everyone from timing out", 5000.0),
+    "minority leader": (
+        "the leader and one follower partitioned from the other three for 3 s: a leader left "
+        "in a minority of 2 of 5, which can commit nothing", 3000.0),
+}
+
+#: Protocol variant settings by name: (pre_vote, check_quorum).
+VARIANTS: dict[str, tuple[bool, bool]] = {
+    "plain": (False, False),
+    "pre_vote": (True, False),
+    "check_quorum": (False, True),
+    "both": (True, True),
+}
+
+_DISRUPTION_N = 5
+_SETTLE = 2000.0
+
+
+def _variant_name(pre_vote: bool, check_quorum: bool) -> str:
+    return next(k for k, v in VARIANTS.items() if v == (pre_vote, check_quorum))
+
+
+class Disruption(NamedTuple):
+    """What one disruption trial measured (see :func:`disruption_trial`); times in ms.
+
+    The observation runs from the fault (``fault_start``) until ``settle`` ms after it is
+    lifted (``fault_end``); counts and the time without a working leader cover all of it."""
+
+    seed: int
+    scenario: str
+    pre_vote: bool
+    check_quorum: bool
+    leader: int                     # the leader when the fault began
+    target: Optional[int]           # the follower the fault is about (None: every follower)
+    fault_start: float
+    fault_end: float
+    end: float                      # end of the observation
+    leader_changes: int             # times a node became leader during the observation
+    term_increments: int            # highest term at the end minus the leader's term at the fault
+    deposed: bool                   # the old leader stopped leading its term during the observation
+    still_leads: bool               # the old leader still thought it led when the fault was lifted
+    unavailable_ms: float           # time without a working leader (see disruption_trial)
+    new_leader_ms: Optional[float]  # from the fault to the first working leader of a later term
+
+    @property
+    def variant(self) -> str:
+        return _variant_name(self.pre_vote, self.check_quorum)
+
+
+class DisruptionTrial(NamedTuple):
+    """One disruption trial: its cluster (and trace) and its figures."""
+
+    cluster: Cluster
+    figures: Disruption
+
+
+def _check_scenario(scenario: Any) -> str:
+    if not isinstance(scenario, str) or scenario not in SCENARIOS:
+        raise ValueError(f"scenario must be one of {', '.join(map(repr, SCENARIOS))}, "
+                         f"got {scenario!r}")
+    return scenario
+
+
+def _check_variants(variants: Any) -> tuple[str, ...]:
+    allowed = ", ".join(map(repr, VARIANTS))
+    if isinstance(variants, str) or not isinstance(variants, (list, tuple)) or not variants:
+        raise ValueError(f"variants must be a non-empty list of names from {allowed}, "
+                         f"got {variants!r}")
+    for v in variants:
+        if not isinstance(v, str) or v not in VARIANTS:
+            raise ValueError(f"unknown variant {v!r} in variants; allowed: {allowed}")
+    if len(set(variants)) != len(variants):
+        raise ValueError(f"variants names a setting twice: {variants!r}")
+    return tuple(variants)
+
+
+def _disruption_params(scenario: Any, duration: Any, settle: Any) -> dict:
+    scenario = _check_scenario(scenario)
+    if duration is None:
+        duration = SCENARIOS[scenario][1]
+    return {"scenario": scenario,
+            "duration": check_number("duration", duration, 0, MAX_RUN, open_lo=True, unit="ms"),
+            "settle": check_number("settle", settle, 0, MAX_RUN, unit="ms")}
+
+
+def _steady_leader(c: Cluster) -> int:
+    """Run until one leader is heard by every follower of its term (everyone a follower of
+    that term), then return it."""
+    hb = c.config.heartbeat_interval
+    give_up = c.now + 60_000
+    while c.now < give_up:
+        c.run_for(hb)
+        leader = c.leader()
+        if leader is None:
+            continue
+        c.run_for(2 * hb)  # every follower gets at least one heartbeat of this term
+        term = c.get_state(leader)[0]
+        if c.leader() == leader and all(
+                c.nodes[i].raft.role == "follower" and c.get_state(i)[0] == term
+                for i in range(c.n) if i != leader):
+            return leader
+    raise RuntimeError(f"seed {c.seed}: no steady leader in 60 s")  # pragma: no cover
+
+
+def _reach(scenario: str, leader: int, target: Optional[int],
+           minority: tuple[int, ...]) -> Callable[[int, int], bool]:
+    """During the fault: can ``a`` and ``b`` exchange messages both ways?"""
+    if scenario == "rejoin":
+        return lambda a, b: target not in (a, b)
+    if scenario == "link cut":
+        return lambda a, b: {a, b} != {leader, target}
+    if scenario == "deaf leader":
+        return lambda a, b: leader not in (a, b)
+    return lambda a, b: (a in minority) == (b in minority)
+
+
+def _working_time(raw: list, fault_start: float, fault_end: float, end: float, n: int,
+                  old_term: int,
+                  reach: Callable[[int, int], bool]) -> tuple[float, Optional[float]]:
+    """Time without a working leader in ``[fault_start, end]``, and the first moment a working
+    leader of a term above ``old_term`` exists (ms after the fault, or None).
+
+    A working leader is a leader that, with the followers of its own term it can exchange
+    messages with both ways, makes a majority: it can commit. Roles come from the trace's
+    ``state`` events; reachability is the fault's until ``fault_end``, then every link."""
+    role = ["follower"] * n
+    term = [0] * n
+    k = 0
+    while k < len(raw) and raw[k][0] < fault_start:
+        r = raw[k]
+        if r[1] == "state":
+            term[r[2]], role[r[2]] = r[3], r[4]
+        k += 1
+    changes = [r for r in raw[k:] if r[1] == "state" and r[0] <= end]
+    times = sorted({fault_start, fault_end, end, *(r[0] for r in changes)})
+    unavailable = 0.0
+    first_new: Optional[float] = None
+    j = 0
+    for a, b in zip(times, times[1:]):
+        while j < len(changes) and changes[j][0] <= a:
+            r = changes[j]
+            term[r[2]], role[r[2]] = r[3], r[4]
+            j += 1
+        faulty = a < fault_end
+        working = None
+        for i in range(n):
+            if role[i] != "leader":
+                continue
+            votes = 1 + sum(1 for p in range(n) if p != i and role[p] == "follower"
+                            and term[p] == term[i] and (not faulty or reach(i, p)))
+            if 2 * votes > n:
+                working = i
+        if working is None:
+            unavailable += b - a
+        elif first_new is None and term[working] > old_term:
+            first_new = a - fault_start
+    return unavailable, first_new
+
+
+def disruption_trial(seed: int, scenario: str, pre_vote: bool = False,
+                     check_quorum: bool = False, *, duration: Optional[float] = None,
+                     settle: float = _SETTLE,
+                     node_class: Optional[Callable[..., Any]] = None) -> DisruptionTrial:
+    """Run one disruption trial on a fresh ``Cluster(5, seed=seed)``; see
+    :func:`disruption_rates` for the scenarios and the figures. ``node_class`` (default the
+    reference ``RaftNode``) runs another node, e.g. a variant of the rules to compare."""
+    check_seed(seed)
+    params = _disruption_params(scenario, duration, settle)
+    check_bool("pre_vote", pre_vote)
+    check_bool("check_quorum", check_quorum)
+    return _disruption_trial(seed, params["scenario"], pre_vote, check_quorum,
+                             params["duration"], params["settle"], node_class)
+
+
+def _disruption_trial(seed: int, scenario: str, pre_vote: bool, check_quorum: bool,
+                      duration: float, settle: float,
+                      node_class: Optional[Callable[..., Any]] = None) -> DisruptionTrial:
+    n = _DISRUPTION_N
+    extra = {} if node_class is None else {"node_class": node_class}
+    c = Cluster(n, seed=seed, pre_vote=pre_vote, check_quorum=check_quorum, **extra)
+    rng = c.sim.rng("disruption")
+    leader = _steady_leader(c)
+    # the fault strikes at a random point of the leader's heartbeat interval
+    c.run_for(c.config.heartbeat_interval * rng.random())
+    followers = [i for i in range(n) if i != leader]
+    target: Optional[int] = rng.choice(followers)
+    minority: tuple[int, ...] = ()
+    old_term = c.get_state(leader)[0]
+    fault_start = c.now
+    if scenario == "rejoin":
+        c.disconnect(target)
+    elif scenario == "link cut":
+        c.cut_link(leader, target)
+    elif scenario == "deaf leader":
+        target = None
+        for f in followers:
+            c.cut_link(f, leader, one_way=True)
+    else:
+        minority = (leader, target)
+        c.partition(list(minority), [i for i in followers if i != target])
+    c.run_for(duration)
+    fault_end = c.now
+    still_leads = c.get_state(leader) == (old_term, True)
+    if scenario == "rejoin":
+        c.connect(target)
+    elif scenario == "link cut":
+        c.restore_link(leader, target)
+    elif scenario == "deaf leader":
+        for f in followers:
+            c.restore_link(f, leader, one_way=True)
+    else:
+        c.heal()
+    c.run_for(settle)
+    end = c.now
+    raw = c.trace.raw
+    start = next(j for j in range(len(raw) - 1, -1, -1) if raw[j][0] < fault_start) + 1
+    window = raw[start:]
+    changes = sum(1 for r in window if r[1] == "state" and r[4] == "leader")
+    deposed = any(r[1] == "state" and r[2] == leader for r in window)
+    top = max(c.get_state(i)[0] for i in range(n))
+    unavailable, new_leader = _working_time(raw, fault_start, fault_end, end, n, old_term,
+                                            _reach(scenario, leader, target, minority))
+    return DisruptionTrial(c, Disruption(
+        seed, scenario, pre_vote, check_quorum, leader, target, fault_start, fault_end, end,
+        changes, top - old_term, deposed, still_leads, unavailable, new_leader))
+
+
+def _disruption_chunk(seed: int, start: int, stop: int, params: dict) -> list[Disruption]:
+    return [_disruption_trial(derive_seed(seed, f"trial{k}"), params["scenario"],
+                              params["pre_vote"], params["check_quorum"], params["duration"],
+                              params["settle"]).figures
+            for k in range(start, stop)]
+
+
+@dataclass(frozen=True)
+class DisruptionRates:
+    """A sweep of one scenario under one variant setting: every trial's figures and rates."""
+
+    scenario: str
+    variant: str
+    trials: tuple[Disruption, ...]
+    params: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def seeds(self) -> int:
+        return len(self.trials)
+
+    def _mean(self, name: str) -> float:
+        return statistics.fmean(getattr(t, name) for t in self.trials)
+
+    def _rate(self, flags: Any) -> float:
+        return sum(1 for x in flags if x) / len(self.trials)
+
+    @property
+    def leader_changes(self) -> float:
+        """Mean number of times a node became leader, per trial (per fault)."""
+        return self._mean("leader_changes")
+
+    @property
+    def term_increments(self) -> float:
+        """Mean rise of the highest term over the old leader's, per trial."""
+        return self._mean("term_increments")
+
+    @property
+    def unavailable_ms(self) -> float:
+        """Mean time without a working leader, per trial (ms)."""
+        return self._mean("unavailable_ms")
+
+    @property
+    def deposed(self) -> float:
+        """Fraction of trials in which the old leader stopped leading."""
+        return self._rate(t.deposed for t in self.trials)
+
+    @property
+    def still_leads(self) -> float:
+        """Fraction of trials in which the old leader still thought it led at the fault's end."""
+        return self._rate(t.still_leads for t in self.trials)
+
+    def new_leader(self, within: Optional[float] = None) -> float:
+        """Fraction of trials in which a working leader of a later term took over, within
+        ``within`` ms of the fault (None: by the end of the observation)."""
+        if within is not None:
+            check_number("within", within, 0, unit="ms")
+        return self._rate(t.new_leader_ms is not None
+                          and (within is None or t.new_leader_ms <= within)
+                          for t in self.trials)
+
+    def __repr__(self) -> str:
+        return (f"DisruptionRates({self.scenario!r}, {self.variant}, seeds={self.seeds}, "
+                f"leader_changes={self.leader_changes:.2f}, deposed={self.deposed:.0%}, "
+                f"term_increments={self.term_increments:.1f}, "
+                f"unavailable_ms={self.unavailable_ms:.0f}, still_leads={self.still_leads:.0%})")
+
+
+def disruption_rates(scenario: str, seeds: int = 200,
+                     variants: Sequence[str] = tuple(VARIANTS), seed: int = 0,
+                     executor: Optional[Executor] = None, progress: bool = True, *,
+                     duration: Optional[float] = None,
+                     settle: float = _SETTLE) -> dict[str, DisruptionRates]:
+    """How much a fault disrupts a five-server cluster, under each protocol variant setting.
+
+    For each name in ``variants`` (from ``VARIANTS``: ``"plain"``, ``"pre_vote"``,
+    ``"check_quorum"``, ``"both"``), ``seeds`` trials; trial ``k`` runs a fresh
+    ``Cluster(5, seed=derive_seed(seed, f"trial{k}"))`` with that setting, so every variant
+    meets the same seeds. Returns ``{variant: DisruptionRates}`` in the order given.
+
+    Each trial (:func:`disruption_trial`): a leader is elected and heard by every follower;
+    at a random point of its heartbeat interval the fault below strikes a random follower (the
+    *target*); it lasts ``duration`` ms (default: the scenario's, in ``SCENARIOS``) and is then
+    lifted, and the cluster runs ``settle`` ms more (default 2000). Default timing and network
+    (300-600 ms election timeout, 110 ms heartbeats, 5-10 ms latency, reliable).
+
+    * ``"rejoin"``: the target is disconnected for 5 s, then reconnected. Models a server that
+      was away (partitioned, or paused) and comes back. Without PreVote its term climbs
+      while it is away, and back, its higher term deposes the leader.
+    * ``"link cut"``: the leader <-> target link is cut for 10 s; every other link stays up.
+      Models a partial partition. The target hears no leader and starts elections that the
+      others, who can reach it, may grant; the new leader cannot reach the old one, which
+      then does the same: leadership flaps.
+    * ``"deaf leader"``: for 5 s nothing any follower sends reaches the leader (one-way cuts
+      follower -> leader), while the leader's heartbeats still reach them. Models a leader
+      whose incoming traffic is lost. It commits nothing, yet its heartbeats keep everyone from
+      timing out: only CheckQuorum makes it step down.
+    * ``"minority leader"``: the leader and the target are partitioned from the other three
+      for 3 s. Models a leader stranded in a minority. The majority elects a new leader;
+      does the old one still believe it leads (``still_leads``)?
+
+    Figures per trial (:class:`Disruption`), over the observation from the fault to the end
+    of ``settle``: ``leader_changes`` (times a node became leader), ``term_increments``
+    (highest term at the end minus the old leader's term), ``deposed`` (the old leader stopped
+    leading), ``still_leads`` (at the fault's end, before it is lifted), ``unavailable_ms`` (time
+    without a *working* leader: one that, with the followers of its term it can exchange
+    messages with both ways, makes a majority, so it could commit) and ``new_leader_ms``
+    (from the fault to the first working leader of a later term; None if none).
+
+    ``executor``: any ``concurrent.futures.Executor`` (None: small sweeps here, 400 trials or
+    more on a process pool of all cores); results are identical whatever runs them.
+    Bad arguments (an unknown scenario or variant, ``seeds < 1``, a flag that is not a bool)
+    raise ``ValueError`` naming the value and what is allowed.
+    """
+    params = _disruption_params(scenario, duration, settle)
+    check_int("seeds", seeds, 1)
+    names = _check_variants(variants)
+    check_seed(seed)
+    check_bool("progress", progress)
+    _check_executor(executor)
+    jobs = [_Job(_disruption_chunk, seed, seeds,
+                 dict(params, pre_vote=VARIANTS[v][0], check_quorum=VARIANTS[v][1]))
+            for v in names]
+    out = _run(jobs, executor, progress, f"disruption: {params['scenario']}")
+    return {v: DisruptionRates(params["scenario"], v, tuple(figs), dict(job.params, seed=seed))
+            for v, figs, job in zip(names, out, jobs)}
+
+
+def disruption_table(rates: dict[str, DisruptionRates], within: Optional[float] = None) -> str:
+    """A plain-text table of :func:`disruption_rates`' result, one row per variant setting;
+    ``within`` (ms) limits the "new leader" column to takeovers that fast."""
+    lines = [f"{'variant':<13} {'seeds':>5} {'leader changes':>14} {'deposed':>8} "
+             f"{'terms +':>8} {'no leader ms':>12} {'new leader':>10} {'still leads':>11}"]
+    for v, r in rates.items():
+        lines.append(f"{v:<13} {r.seeds:>5} {r.leader_changes:>14.2f} {r.deposed:>8.0%} "
+                     f"{r.term_increments:>8.1f} {r.unavailable_ms:>12.0f} "
+                     f"{r.new_leader(within):>10.0%} {r.still_leads:>11.0%}")
     return "\n".join(lines)

@@ -407,3 +407,139 @@ def test_at_the_crash_every_follower_timer_comes_from_the_range_under_test() -> 
                     pending.pop(e.node, None)
         spans = {node: span for node, span in pending.items() if node != t.leader}
         assert len(spans) == 4 and set(spans.values()) == {150}, (seed, spans)
+
+
+# ---------------------------------------------------------------------- disruptions
+from raftlab.experiments import (SCENARIOS, VARIANTS, DisruptionRates,  # noqa: E402
+                                 disruption_rates, disruption_table, disruption_trial)
+
+
+@pytest.fixture(scope="module")
+def disruptions(pool):
+    """Every scenario under every variant setting, 60 seeds each, on a process pool."""
+    return {s: disruption_rates(s, seeds=60, seed=1, executor=pool, progress=False)
+            for s in SCENARIOS}
+
+
+def test_a_rejoining_server_deposes_the_leader_unless_pre_vote(disruptions):
+    r = disruptions["rejoin"]
+    assert r["plain"].deposed > 0.8 and r["plain"].term_increments > 5
+    assert r["check_quorum"].deposed > 0.8   # its higher term still reaches the leader in a reply
+    for v in ("pre_vote", "both"):
+        assert r[v].deposed < 0.05 and r[v].leader_changes < 0.05 and r[v].term_increments == 0
+
+
+def test_a_cut_link_makes_leadership_flap_unless_pre_vote(disruptions):
+    r = disruptions["link cut"]
+    assert r["plain"].leader_changes > 10          # per 10 s of cut
+    assert r["plain"].still_leads < 0.05
+    # CheckQuorum's followers ignore the cut-off node's RequestVotes, but its term climbs and
+    # deposes the leader once the link is back
+    assert r["check_quorum"].still_leads > 0.95 and 0.9 <= r["check_quorum"].leader_changes < 2
+    for v in ("pre_vote", "both"):
+        assert r[v].leader_changes == 0 and r[v].term_increments == 0
+
+
+def test_a_deaf_leader_needs_check_quorum(disruptions):
+    r = disruptions["deaf leader"]
+    duration = SCENARIOS["deaf leader"][1]
+    for v in ("plain", "pre_vote"):   # its heartbeats keep everyone from timing out
+        assert r[v].new_leader() == 0 and r[v].still_leads == 1
+        assert r[v].unavailable_ms == pytest.approx(duration)
+    for v in ("check_quorum", "both"):
+        assert r[v].still_leads == 0 and r[v].new_leader(within=2000) > 0.8
+        assert r[v].unavailable_ms < duration / 2
+    # without PreVote the deaf ex-leader's elections raise the term, and its term deposes the
+    # new leader once it can hear again; with both, one election and one new term
+    assert r["check_quorum"].term_increments > 3 and r["check_quorum"].leader_changes > 1.5
+    assert r["both"].term_increments == 1 and r["both"].leader_changes == 1
+
+
+def test_a_minority_leader_steps_down_only_with_check_quorum(disruptions):
+    r = disruptions["minority leader"]
+    assert r["plain"].still_leads == 1 and r["pre_vote"].still_leads == 1
+    assert r["check_quorum"].still_leads == 0 and r["both"].still_leads == 0
+    for v in VARIANTS:   # the majority elects a new leader in every case
+        assert r[v].new_leader() == 1
+
+
+def test_disruption_results_are_the_same_on_any_executor(disruptions):
+    for scenario in ("link cut", "deaf leader"):
+        here = disruption_rates(scenario, seeds=12, seed=1, variants=["plain", "both"],
+                                progress=False)
+        for v in ("plain", "both"):
+            assert here[v].trials == disruptions[scenario][v].trials[:12]
+
+
+def test_a_disruption_trial_is_read_from_its_trace():
+    for scenario in SCENARIOS:
+        for pre_vote, check_quorum in VARIANTS.values():
+            t = disruption_trial(5, scenario, pre_vote, check_quorum)
+            f, trace = t.figures, t.cluster.trace
+            again = disruption_trial(5, scenario, pre_vote, check_quorum)
+            assert again.figures == f and again.cluster.trace.to_json() == trace.to_json()
+            assert f.variant == next(k for k, v in VARIANTS.items()
+                                     if v == (pre_vote, check_quorum))
+            assert f.fault_end - f.fault_start == SCENARIOS[scenario][1]
+            became = [e for e in trace.of("state") if e.role == "leader"]
+            assert f.leader_changes == sum(1 for e in became if e.time >= f.fault_start)
+            assert became[-1 - f.leader_changes].node == f.leader
+            faults = [e for e in trace if e.kind in ("disconnect", "cut", "partition")]
+            assert faults and {e.time for e in faults} == {f.fault_start}
+            if scenario == "deaf leader":
+                assert [(e.a, e.b, e.one_way) for e in faults] == [
+                    (i, f.leader, True) for i in range(5) if i != f.leader]
+            assert 0 <= f.unavailable_ms <= f.end - f.fault_start
+            if f.new_leader_ms is not None:   # a working leader of a later term: elected
+                assert f.leader_changes >= 1 and 0 < f.new_leader_ms <= f.end - f.fault_start
+
+
+def test_disruption_table_lists_every_variant():
+    rates = disruption_rates("minority leader", seeds=3, progress=False)
+    assert list(rates) == list(VARIANTS)
+    assert all(isinstance(r, DisruptionRates) and r.seeds == 3 for r in rates.values())
+    text = disruption_table(rates)
+    assert text.splitlines()[0].split()[:2] == ["variant", "seeds"]
+    assert [line.split()[0] for line in text.splitlines()[1:]] == list(VARIANTS)
+    assert "minority leader" in repr(rates["plain"])
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: disruption_rates("partition", seeds=2),
+     r"scenario must be one of 'rejoin', 'link cut', 'deaf leader', 'minority leader', "
+     r"got 'partition'"),
+    (lambda: disruption_trial(1, "Rejoin"), r"scenario must be one of .* got 'Rejoin'"),
+    (lambda: disruption_rates("rejoin", seeds=0), r"seeds must be an int >= 1, got 0"),
+    (lambda: disruption_rates("rejoin", seeds=2.5), r"seeds must be an int >= 1, got 2.5"),
+    (lambda: disruption_trial(1, "rejoin", pre_vote="yes"),
+     r"pre_vote must be True or False, got 'yes'"),
+    (lambda: disruption_trial(1, "rejoin", check_quorum=1),
+     r"check_quorum must be True or False, got 1"),
+    (lambda: disruption_rates("rejoin", seeds=2, variants=["plain", "prevote"]),
+     r"unknown variant 'prevote' in variants; allowed: 'plain', 'pre_vote', 'check_quorum', "
+     r"'both'"),
+    (lambda: disruption_rates("rejoin", seeds=2, variants="both"), r"variants must be a "
+     r"non-empty list of names from 'plain', .* got 'both'"),
+    (lambda: disruption_rates("rejoin", seeds=2, variants=[]), r"variants must be"),
+    (lambda: disruption_rates("rejoin", seeds=2, executor="pool"),
+     r"executor must be a concurrent.futures.Executor"),
+    (lambda: disruption_rates("rejoin", seeds=2, progress="no"), r"progress must be True or"),
+    (lambda: disruption_trial(1, "rejoin", duration=0), r"duration must be a finite number "
+     r"of ms > 0"),
+    (lambda: disruption_trial(1, "rejoin", settle=-1), r"settle must be a finite number"),
+    (lambda: disruption_trial("1", "rejoin"), r"seed must be an int, got '1'"),
+    (lambda: disruption_rates("rejoin", seeds=2).popitem()[1].new_leader(within=-5),
+     r"within must be a finite number of ms >= 0"),
+])
+def test_bad_disruption_arguments(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+def test_the_readmes_disruption_table_is_measured(pool):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for scenario, row in (("rejoin", "per rejoin (5 s away)"),
+                          ("link cut", "per 10 s of one cut link")):
+        rates = disruption_rates(scenario, seeds=200, executor=pool, progress=False)
+        cells = " | ".join(f"{rates[v].leader_changes:.2f}" for v in VARIANTS)
+        assert f"| {row} | {cells} |" in readme, (scenario, cells)
