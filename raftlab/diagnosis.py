@@ -98,11 +98,12 @@ def _no_leader(c: Any) -> Diagnosis:
     if not timeouts and not candidacies:
         return Diagnosis("no-election", None, c.now, f"in {c.now / 1000:g} s no node became a "
                          f"candidate")
-    requests = sum(1 for e in trace.of("send") if e.msg == "RequestVote")
+    requests = sum(1 for e in trace.of("send") if e.msg in ("RequestVote", "PreVote"))
     if requests == 0:
         first = candidacies[0] if candidacies else timeouts[0]
         return Diagnosis("no-request-vote", first.node, first.time,
-                         f"{len(candidacies)} candidacies but not one RequestVote sent")
+                         f"{len(candidacies)} candidacies but not one RequestVote (or PreVote) "
+                         f"sent")
     leaders = {(e.node, e.term) for e in trace.of("state") if e.role == "leader"}
     majority = n // 2 + 1
     for (candidate, term), voters in sorted(_granted_and_heard(trace).items(),

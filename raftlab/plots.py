@@ -50,6 +50,8 @@ MESSAGE_COLORS = {
     "RequestVoteReply": OKABE_ITO["reddish purple"],
     "AppendEntries": ROLE_COLORS["leader"],
     "AppendEntriesReply": OKABE_ITO["bluish green"],
+    "PreVote": ROLE_COLORS["precandidate"],
+    "PreVoteReply": OKABE_ITO["reddish purple"],   # an answer about a vote, like RequestVoteReply
 }
 
 #: Vote arrows on the timeline: a granted vote has the RequestVoteReply colour, a denied one

@@ -59,8 +59,10 @@ def test_palette_is_okabe_ito_and_roles_are_distinct():
                                 "disconnected"}
     assert len(set(ROLE_COLORS.values())) == len(ROLE_COLORS)
     assert set(MESSAGE_COLORS) == {"RequestVote", "RequestVoteReply", "AppendEntries",
-                                   "AppendEntriesReply"}
-    assert len(set(MESSAGE_COLORS.values())) == 4
+                                   "AppendEntriesReply", "PreVote", "PreVoteReply"}
+    assert len(set(MESSAGE_COLORS.values())) == 5  # vote answers share one colour
+    assert MESSAGE_COLORS["PreVoteReply"] == MESSAGE_COLORS["RequestVoteReply"]
+    assert MESSAGE_COLORS["PreVote"] == ROLE_COLORS["precandidate"]
     assert VOTE_COLORS[True] != VOTE_COLORS[False]
     assert MESSAGE_COLORS["RequestVote"] == ROLE_COLORS["candidate"]
     assert MESSAGE_COLORS["AppendEntries"] == ROLE_COLORS["leader"]
