@@ -133,14 +133,17 @@ def _clip(a: float, b: float, start: float, end: float) -> Optional[tuple[float,
 # ------------------------------------------------------------------ timeline
 def timeline(trace: Any, *, start: Optional[float] = None, end: Optional[float] = None,
              ax: Any = None, nodes: Optional[Iterable[int]] = None,
-             title: Optional[str] = None) -> Figure:
+             title: Optional[str] = None, log: bool = False) -> Figure:
     """One swimlane per node: roles as coloured bands, terms written where they change,
     election timeouts (triangles), votes (arrows voter -> candidate; granted solid purple,
     denied dashed vermillion), crashes (black), disconnections (grey hatching), partitions
     (yellow shading), links cut by ``cut_link`` (a black line along the top of both ends'
     lanes, dashed if one way, and between the lanes where the cut begins a crossed line, or
     for a one-way cut an arrow from the node whose messages are lost), and the leader's
-    heartbeat rounds (ticks, summarised when too dense)."""
+    heartbeat rounds (ticks, summarised when too dense). ``log=True`` also marks log changes
+    below each lane: entries appended (small squares in their term's ``term_color``), logs
+    truncated (vermillion crosses) and commit indices advanced (black diamonds); they are
+    listed in ``fig.raftlab["log_marks"]`` as (kind, node, index, term or None, time)."""
     trace = as_trace(trace)
     start, end = check_window(trace, start, end)
     chosen = _nodes(trace, nodes)
@@ -256,9 +259,13 @@ def timeline(trace: Any, *, start: Optional[float] = None, end: Optional[float] 
     timeouts_y: list[float] = []
     rounds: dict[int, list[float]] = {}
     last_round: dict[int, float] = {}
+    log_marks: list[tuple] = []
     for e in trace[lo_i:hi_i]:
         kind = e.kind
-        if kind == "timeout":
+        if log and (kind == "append" or kind == "truncate" or kind == "commit"):
+            if e.node in y:
+                log_marks.append((kind, e.node, e.index, getattr(e, "term", None), e.time))
+        elif kind == "timeout":
             if e.node in y:
                 timeouts_x.append(e.time)
                 timeouts_y.append(y[e.node])
@@ -277,6 +284,10 @@ def timeline(trace: Any, *, start: Optional[float] = None, end: Optional[float] 
             ax.scatter(times, [y[node] - 0.36] * len(times), marker="|", s=18, lw=0.8,
                        color=ROLE_COLORS["leader"], zorder=4, gid=f"heartbeats:{node}")
         info["heartbeats"] = n_rounds
+
+    if log:
+        info["log_marks"] = log_marks
+        _draw_log_marks(ax, y, log_marks)
 
     # legend
     handles = [Patch(color=ROLE_COLORS[r], label=r) for r in ROLES_DRAWN]
@@ -298,12 +309,35 @@ def timeline(trace: Any, *, start: Optional[float] = None, end: Optional[float] 
     elif n_rounds:
         handles.append(Line2D([], [], ls="", label=f"{n_rounds} AppendEntries\nrounds not drawn:"
                               "\nzoom in with\nstart=, end="))
+    if log:
+        handles += [Line2D([], [], marker="s", ls="", color=term_color(1), markersize=4,
+                           label="entry appended"),
+                    Line2D([], [], marker="x", ls="", color=OKABE_ITO["vermillion"],
+                           label="log truncated"),
+                    Line2D([], [], marker="D", ls="", color="black", markersize=4,
+                           label="commit index advanced")]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
               frameon=False)
     ax.set_title(title if title is not None else _default_title(trace, "Timeline", start, end),
                  fontsize=10, loc="left")
     fig.raftlab = info
     return fig
+
+
+def _draw_log_marks(ax: Any, y: dict[int, float], marks: list[tuple]) -> None:
+    """``timeline(log=True)``'s marks, just below each lane's centre line."""
+    appends = [(t, y[node] - 0.22, term_color(term)) for kind, node, _, term, t in marks
+               if kind == "append"]
+    if appends:
+        xs, ys, colors = zip(*appends)
+        ax.scatter(xs, ys, marker="s", s=10, c=list(colors), edgecolors="black",
+                   linewidths=0.3, zorder=8, gid="log:append")
+    for kind, marker, color, size in (("truncate", "x", OKABE_ITO["vermillion"], 30),
+                                      ("commit", "D", "black", 12)):
+        pts = [(t, y[node] - 0.22) for k, node, _, _, t in marks if k == kind]
+        if pts:
+            xs, ys = zip(*pts)
+            ax.scatter(xs, ys, marker=marker, s=size, color=color, zorder=8, gid=f"log:{kind}")
 
 
 def _default_title(trace: Any, what: str, start: float, end: float) -> str:

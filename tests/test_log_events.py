@@ -224,3 +224,15 @@ def test_term_colours_are_stable_and_neighbours_differ():
     assert [term_color(t) for t in range(1, 4)] == list(TERM_COLORS[:3])
     assert term_color(1) == term_color(1 + len(TERM_COLORS))
     assert all(term_color(t) != term_color(t + 1) for t in range(0, 40))
+
+
+def test_timeline_marks_log_changes_only_when_asked():
+    from raftlab.plots import timeline
+    c = diverging()
+    plain = timeline(c).raftlab
+    assert "log_marks" not in plain
+    marked = timeline(c, log=True).raftlab
+    want = [(e.kind, e.node, e.index, getattr(e, "term", None), e.time)
+            for e in c.trace.of("append", "truncate", "commit")]
+    assert marked["log_marks"] == want
+    assert {k: v for k, v in marked.items() if k != "log_marks"} == plain
