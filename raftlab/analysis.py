@@ -25,7 +25,8 @@ __all__ = ["Span", "Partition", "Election", "PreVoteRound", "NodeSummary", "Vote
            "OUTCOMES", "PRE_VOTE_OUTCOMES", "as_trace", "check_window", "index_window",
            "node_count", "role_spans", "disconnect_spans", "partition_spans", "LinkCut",
            "link_cut_spans", "message_fates", "vote_answers", "pre_vote_answers", "elections",
-           "pre_vote_rounds", "node_summary", "table", "to_dataframe"]
+           "pre_vote_rounds", "node_summary", "table", "to_dataframe", "LogView", "log_views",
+           "agreement"]
 
 #: Outcomes of one candidacy (see ``Election``).
 OUTCOMES = ("won", "lost", "split", "no majority", "crashed", "running", "two leaders")
@@ -624,3 +625,93 @@ def to_dataframe(records: Sequence[Any]) -> Any:
         return pd.DataFrame()
     names = [f.name for f in fields(records[0])]
     return pd.DataFrame([astuple(r) for r in records], columns=names)
+
+
+# ------------------------------------------------------------------ logs
+_LOG_KINDS = ("append", "truncate", "commit")
+
+
+class LogView(NamedTuple):
+    """Node ``node``'s log as the trace tells it at one moment: ``terms[i]`` is the term of
+    entry ``i + 1`` (the sentinel at index 0 is left out), ``commit`` its commit index,
+    ``alive`` whether it was running, ``role`` and ``term`` its last recorded state."""
+
+    node: int
+    terms: tuple[int, ...]
+    commit: int
+    alive: bool
+    role: str
+    term: int
+
+
+def log_views(trace: Any, at: Optional[float] = None) -> list[LogView]:
+    """Every node's log at virtual time ``at`` (default: the end of the trace), rebuilt by
+    folding the ``append``, ``truncate`` and ``commit`` events up to and including ``at``. A
+    restart begins an empty log and a commit index of 0 (the new instance's persisted entries
+    are ``append`` events at its boot); a crashed node keeps the log it had.
+
+    ``ValueError`` if ``at`` is outside ``0 .. trace.end_time``, or if the trace holds commands
+    (``start`` / ``apply`` events) but no log events: a file written before raftlab recorded
+    them."""
+    trace = as_trace(trace)
+    end = trace.end_time
+    if at is None:
+        at = end
+    check_number("at", at, 0, end, unit="ms")
+    raw = trace.raw
+    n = node_count(trace)
+    has_log = has_commands = False
+    for ev in raw:
+        kind = ev[1]
+        if kind in _LOG_KINDS:
+            has_log = True
+            break
+        if kind == "start" or kind == "apply":
+            has_commands = True
+    if has_commands and not has_log:
+        raise ValueError("this trace has commands (start/apply events) but no append, truncate "
+                         "or commit events: it was recorded before raftlab traced logs; run "
+                         "the scenario again to see its logs")
+    terms: list[list[int]] = [[] for _ in range(n)]
+    commit = [0] * n
+    alive = [True] * n
+    role = ["follower"] * n
+    term = [0] * n
+    hi = bisect.bisect_right(raw, at, key=_raw_time)
+    for i in range(hi):
+        ev = raw[i]
+        kind = ev[1]
+        if kind == "append":
+            log, index = terms[ev[2]], ev[3]
+            if index > len(log) + 1:
+                raise ValueError(f"trace event {i}: node {ev[2]} appends at index {index}, but "
+                                 f"its log holds {len(log)} entries (next index {len(log) + 1})")
+            del log[index - 1:]
+            log.append(ev[4])
+        elif kind == "truncate":
+            del terms[ev[2]][ev[3] - 1:]
+        elif kind == "commit":
+            commit[ev[2]] = ev[3]
+        elif kind == "state":
+            term[ev[2]], role[ev[2]] = ev[3], ev[4]
+        elif kind == "crash":
+            alive[ev[2]] = False
+        elif kind == "restart":
+            alive[ev[2]] = True
+            terms[ev[2]] = []
+            commit[ev[2]] = 0
+    return [LogView(i, tuple(terms[i]), commit[i], alive[i], role[i], term[i])
+            for i in range(n)]
+
+
+def _raw_time(raw: tuple) -> float:
+    return raw[0]
+
+
+def agreement(leader: Sequence[int], other: Sequence[int]) -> int:
+    """The highest index up to which ``other`` holds the leader's entries (equal terms at an
+    index mean equal prefixes, by the Log Matching property): 0 if none."""
+    k = min(len(leader), len(other))
+    while k > 0 and leader[k - 1] != other[k - 1]:
+        k -= 1
+    return k

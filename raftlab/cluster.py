@@ -461,6 +461,7 @@ class Cluster(ConfigChecks):
         env = self._envs[i]
         if env is not None:  # start() may not crash a node, but a student's could raise
             env.observe()
+            env.observe_log()
         return index, term, ok
 
     def _on_apply(self, i: int, msg: ApplyMsg) -> None:

@@ -17,7 +17,15 @@ records what it sees:
 * a ``vote`` event for every RequestVote reply the node returns, and a ``prevote`` event (same
   fields) for every PreVoteReply: a pre-vote is no vote (it binds the voter to nothing), so it
   is never a ``vote`` event and the election-safety check never counts it;
-* a ``timer`` event for every timer set, cancelled or fired.
+* a ``timer`` event for every timer set, cancelled or fired;
+* ``append`` / ``truncate`` events when the node's ``log`` gains or loses entries, and a
+  ``commit`` event when its ``commit_index`` changes -- checked after every input, at boot,
+  after ``start`` and whenever the node calls ``env.apply`` (so a ``commit`` comes before the
+  ``apply`` events it allows). The harness keeps a copy of the terms it has seen and, when the
+  log's length or its last entry (by identity) changed, compares terms from the end back to
+  the first index whose term agrees (the Log Matching property: same index and term, same
+  prefix): O(changed entries), not O(log). A restarted instance starts from an empty observed
+  log, so its persisted entries are ``append`` events at its boot.
 
 So a node that never calls ``env.record`` still yields a complete trace.
 """
@@ -40,18 +48,34 @@ if TYPE_CHECKING:  # pragma: no cover - imports for type checkers only
 __all__ = ["NodeEnv", "OBSERVED_KINDS", "NODE_KINDS"]
 
 #: Kinds the harness records itself; a node's own ``env.record`` of them is not recorded again.
-OBSERVED_KINDS = frozenset({"state", "timeout", "vote", "prevote", "timer"})
+OBSERVED_KINDS = frozenset({"state", "timeout", "vote", "prevote", "timer", "append",
+                            "truncate", "commit"})
 #: Kinds a node may write with ``env.record``.
 NODE_KINDS = frozenset({"note"})
 _ELECTION_ROLES = frozenset({"candidate", "precandidate"})
 _INF = math.inf
 
 
+def _short(value: Any) -> str:
+    text = repr(value)
+    return f"a {type(value).__name__} ({text[:60]}{'...' if len(text) > 60 else ''})"
+
+
+def _term_of(me: int, log: list, i: int) -> Any:
+    """``log[i].term``, or a ``TypeError`` naming the node and the entry."""
+    try:
+        return log[i].term
+    except AttributeError:
+        raise TypeError(f"node {me}'s log entry {i} is {_short(log[i])}, which has no .term; "
+                        f"NodeProtocol's log entries have .term and .command") from None
+
+
 class NodeEnv:
     """The environment of one instance of node ``node_id`` (see the module docstring)."""
 
     __slots__ = ("node", "id", "alive", "persister", "_sim", "_append", "_network", "_apply",
-                 "_timers", "_heap", "_seq", "_role", "_term", "_firing")
+                 "_timers", "_heap", "_seq", "_role", "_term", "_firing",
+                 "_log_last", "_log_len", "_terms", "_commit")
 
     def __init__(self, node_id: int, sim: Simulator, trace: Trace, network: Any,
                  persister: Persister, apply: Callable[[int, Any], None]) -> None:
@@ -70,6 +94,12 @@ class NodeEnv:
         self._role: Optional[str] = None    # the (role, term) last recorded
         self._term: Optional[int] = None
         self._firing: Optional[int] = None  # the term when a timer fired, during on_timer
+        # the log as last recorded: its last entry (the object), length, every entry's term,
+        # and the commit index; ``_log_last`` None: not yet seen (boot records it)
+        self._log_last: Any = None
+        self._log_len = 1
+        self._terms: list[int] = [0]
+        self._commit = 0
 
     # ------------------------------------------------------------- observing the node
     def observe(self) -> None:
@@ -93,6 +123,50 @@ class NodeEnv:
         self._role, self._term = role, term
         self._append((now, "state", self.id, term, role))
 
+    def observe_log(self) -> None:
+        """Record ``truncate`` / ``append`` events for what changed in the node's log since
+        last seen, then a ``commit`` event if its ``commit_index`` changed. (The hot paths
+        test the log's last entry, its length and the commit index inline before calling
+        this: a heartbeat that changes nothing then costs no call.)"""
+        node = self.node
+        log = node.log
+        me = self.id
+        if type(log) is not list:
+            raise TypeError(f"node {me}'s log is {_short(log)}; NodeProtocol's log is a list "
+                            f"whose index 0 is a sentinel entry of term 0")
+        if not log:
+            raise ValueError(f"node {me}'s log is empty; NodeProtocol's log starts with a "
+                             f"sentinel entry of term 0 at index 0")
+        terms = self._terms
+        length = len(log)
+        now = self._sim.now
+        record = self._append
+        if log[-1] is not self._log_last or length != self._log_len:
+            # walk back from the shorter end to the first index whose term agrees: entries
+            # from there on are what changed (Log Matching: an equal term, an equal prefix)
+            k = min(length, len(terms)) - 1
+            while k > 0 and _term_of(me, log, k) != terms[k]:
+                k -= 1
+            first = k + 1
+            if first < len(terms):
+                del terms[first:]
+                record((now, "truncate", me, first))
+            for i in range(first, length):
+                term = _term_of(me, log, i)
+                if isinstance(term, bool) or not isinstance(term, int) or term < 0:
+                    raise ValueError(f"node {me}'s log entry {i} has term {term!r}; a term is "
+                                     f"an int >= 0")
+                terms.append(term)
+                record((now, "append", me, i, term))
+            self._log_last, self._log_len = log[-1], length
+        commit = node.commit_index
+        if commit != self._commit:
+            if isinstance(commit, bool) or not isinstance(commit, int) or commit < 0:
+                raise ValueError(f"node {me}'s commit_index is {commit!r}; it must be an int "
+                                 f">= 0")
+            self._commit = commit
+            record((now, "commit", me, commit))
+
     def _observe_call(self) -> None:
         """``observe()`` when the node calls its environment in the middle of an input, except
         for a leader whose term changed: it is stepping down (it adopted a higher term and has
@@ -105,6 +179,7 @@ class NodeEnv:
         """Start the instance and record its first state."""
         self.node.boot()
         self.observe()
+        self.observe_log()
 
     # ------------------------------------------------------------- inputs from the network
     def handle_request(self, src: int, request: Message) -> Message:
@@ -118,6 +193,18 @@ class NodeEnv:
                             f"{reply!r}; it must return a {REPLY_TYPES[kind].__name__}")
         if node.role is not self._role or node.current_term != self._term:
             self.observe()
+        try:  # free in Python 3.11 unless it raises (a log that is no list, or empty)
+            try:  # free in Python 3.11 unless it raises (a log that is no list, or empty)
+                log = node.log
+                if (log[-1] is not self._log_last or len(log) != self._log_len
+                        or node.commit_index != self._commit):
+                    self.observe_log()
+            except (LookupError, TypeError):
+                self.observe_log()  # raises what is wrong with the log, naming the node
+                raise
+        except (LookupError, TypeError):
+            self.observe_log()  # raises what is wrong with the log, naming the node
+            raise
         if kind is not AppendEntries:  # a vote, or a pre-vote
             record = self._append
             record((self._sim.now, "vote" if kind is RequestVote else "prevote", self.id,
@@ -129,10 +216,23 @@ class NodeEnv:
         node.handle_reply(src, request, reply)
         if node.role is not self._role or node.current_term != self._term:
             self.observe()
+        try:  # free in Python 3.11 unless it raises (a log that is no list, or empty)
+            try:  # free in Python 3.11 unless it raises (a log that is no list, or empty)
+                log = node.log
+                if (log[-1] is not self._log_last or len(log) != self._log_len
+                        or node.commit_index != self._commit):
+                    self.observe_log()
+            except (LookupError, TypeError):
+                self.observe_log()  # raises what is wrong with the log, naming the node
+                raise
+        except (LookupError, TypeError):
+            self.observe_log()  # raises what is wrong with the log, naming the node
+            raise
 
     def handle_failure(self, dst: int, request: Message) -> None:
         self.node.handle_failure(dst, request)
         self.observe()
+        self.observe_log()
 
     # ------------------------------------------------------------- the node's requests
     def call(self, dst: int, request: Message) -> None:
@@ -190,6 +290,7 @@ class NodeEnv:
     def apply(self, msg: Any) -> None:
         """A committed command for the service (the harness checks and records it)."""
         self._observe_call()
+        self.observe_log()
         self._apply(self.id, msg)
 
     def record(self, kind: str, *values: Any) -> None:
@@ -234,6 +335,14 @@ class NodeEnv:
                 self.observe()
             elif mark >= 0 and self._firing is not None:
                 self._pre_vote_round(mark)
+            try:  # free in Python 3.11 unless it raises (a log that is no list, or empty)
+                log = node.log
+                if (log[-1] is not self._log_last or len(log) != self._log_len
+                        or node.commit_index != self._commit):
+                    self.observe_log()
+            except (LookupError, TypeError):
+                self.observe_log()  # raises what is wrong with the log, naming the node
+                raise
         finally:
             self._firing = None
 

@@ -7,7 +7,8 @@ call: the last call wins), so tests and curious users can check a picture agains
 
 Colours come from the Okabe-Ito palette (safe for colour-blind readers) and mean the same thing
 in every plot: ``ROLE_COLORS`` for roles, ``MESSAGE_COLORS`` for message types (a RequestVote is
-a candidate's colour, an AppendEntries a leader's).
+a candidate's colour, an AppendEntries a leader's). Log entries are coloured by term with
+``term_color`` (one colour per term, the same in every plot).
 """
 
 from __future__ import annotations
@@ -17,15 +18,16 @@ from typing import Any, Iterable, Optional, Sequence
 
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 
-from .analysis import (as_trace, check_window, disconnect_spans, index_window, link_cut_spans,
-                       message_fates, node_count, partition_spans, role_spans, vote_answers)
+from .analysis import (agreement, as_trace, check_window, disconnect_spans, index_window,
+                       link_cut_spans, log_views, message_fates, node_count, partition_spans,
+                       role_spans, vote_answers)
 from .formatting import format_ms
 
 __all__ = ["OKABE_ITO", "ROLE_COLORS", "ROLES_DRAWN", "MESSAGE_COLORS", "VOTE_COLORS",
-           "LINK_CUT_COLOR", "timeline",
-           "message_diagram", "terms"]
+           "LINK_CUT_COLOR", "TERM_COLORS", "term_color", "timeline",
+           "message_diagram", "terms", "log_grid"]
 
 #: The Okabe-Ito palette (Okabe & Ito, "Color Universal Design", 2008), plus its grey.
 OKABE_ITO = {
@@ -60,6 +62,19 @@ VOTE_COLORS = {True: MESSAGE_COLORS["RequestVoteReply"], False: OKABE_ITO["vermi
 
 #: The roles a band or line is drawn for, in legend order (every plot uses this list).
 ROLES_DRAWN = ("follower", "precandidate", "candidate", "leader", "crashed")
+
+#: Colours of log entries by term, cycled (``term_color``): Okabe-Ito hues, then lighter tints of
+#: the same hues, so neighbouring terms always differ. Term 0 (the sentinel's) is grey.
+TERM_COLORS = ("#56B4E9", "#E69F00", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442",
+               "#A9D8F4", "#F2CE80", "#7FCEB9", "#E5BCD3", "#7FB8D8", "#EAAE7F")
+
+
+def term_color(term: int) -> str:
+    """The colour of term ``term`` (a log entry's), the same in every plot."""
+    if term <= 0:
+        return OKABE_ITO["grey"]
+    return TERM_COLORS[(term - 1) % len(TERM_COLORS)]
+
 
 PARTITION_COLOR = OKABE_ITO["yellow"]
 #: Links cut by ``cut_link``: black, like the cross of a dropped message.
@@ -118,14 +133,17 @@ def _clip(a: float, b: float, start: float, end: float) -> Optional[tuple[float,
 # ------------------------------------------------------------------ timeline
 def timeline(trace: Any, *, start: Optional[float] = None, end: Optional[float] = None,
              ax: Any = None, nodes: Optional[Iterable[int]] = None,
-             title: Optional[str] = None) -> Figure:
+             title: Optional[str] = None, log: bool = False) -> Figure:
     """One swimlane per node: roles as coloured bands, terms written where they change,
     election timeouts (triangles), votes (arrows voter -> candidate; granted solid purple,
     denied dashed vermillion), crashes (black), disconnections (grey hatching), partitions
     (yellow shading), links cut by ``cut_link`` (a black line along the top of both ends'
     lanes, dashed if one way, and between the lanes where the cut begins a crossed line, or
     for a one-way cut an arrow from the node whose messages are lost), and the leader's
-    heartbeat rounds (ticks, summarised when too dense)."""
+    heartbeat rounds (ticks, summarised when too dense). ``log=True`` also marks log changes
+    below each lane: entries appended (small squares in their term's ``term_color``), logs
+    truncated (vermillion crosses) and commit indices advanced (black diamonds); they are
+    listed in ``fig.raftlab["log_marks"]`` as (kind, node, index, term or None, time)."""
     trace = as_trace(trace)
     start, end = check_window(trace, start, end)
     chosen = _nodes(trace, nodes)
@@ -241,9 +259,13 @@ def timeline(trace: Any, *, start: Optional[float] = None, end: Optional[float] 
     timeouts_y: list[float] = []
     rounds: dict[int, list[float]] = {}
     last_round: dict[int, float] = {}
+    log_marks: list[tuple] = []
     for e in trace[lo_i:hi_i]:
         kind = e.kind
-        if kind == "timeout":
+        if log and (kind == "append" or kind == "truncate" or kind == "commit"):
+            if e.node in y:
+                log_marks.append((kind, e.node, e.index, getattr(e, "term", None), e.time))
+        elif kind == "timeout":
             if e.node in y:
                 timeouts_x.append(e.time)
                 timeouts_y.append(y[e.node])
@@ -262,6 +284,10 @@ def timeline(trace: Any, *, start: Optional[float] = None, end: Optional[float] 
             ax.scatter(times, [y[node] - 0.36] * len(times), marker="|", s=18, lw=0.8,
                        color=ROLE_COLORS["leader"], zorder=4, gid=f"heartbeats:{node}")
         info["heartbeats"] = n_rounds
+
+    if log:
+        info["log_marks"] = log_marks
+        _draw_log_marks(ax, y, log_marks)
 
     # legend
     handles = [Patch(color=ROLE_COLORS[r], label=r) for r in ROLES_DRAWN]
@@ -283,12 +309,35 @@ def timeline(trace: Any, *, start: Optional[float] = None, end: Optional[float] 
     elif n_rounds:
         handles.append(Line2D([], [], ls="", label=f"{n_rounds} AppendEntries\nrounds not drawn:"
                               "\nzoom in with\nstart=, end="))
+    if log:
+        handles += [Line2D([], [], marker="s", ls="", color=term_color(1), markersize=4,
+                           label="entry appended"),
+                    Line2D([], [], marker="x", ls="", color=OKABE_ITO["vermillion"],
+                           label="log truncated"),
+                    Line2D([], [], marker="D", ls="", color="black", markersize=4,
+                           label="commit index advanced")]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
               frameon=False)
     ax.set_title(title if title is not None else _default_title(trace, "Timeline", start, end),
                  fontsize=10, loc="left")
     fig.raftlab = info
     return fig
+
+
+def _draw_log_marks(ax: Any, y: dict[int, float], marks: list[tuple]) -> None:
+    """``timeline(log=True)``'s marks, just below each lane's centre line."""
+    appends = [(t, y[node] - 0.22, term_color(term)) for kind, node, _, term, t in marks
+               if kind == "append"]
+    if appends:
+        xs, ys, colors = zip(*appends)
+        ax.scatter(xs, ys, marker="s", s=10, c=list(colors), edgecolors="black",
+                   linewidths=0.3, zorder=8, gid="log:append")
+    for kind, marker, color, size in (("truncate", "x", OKABE_ITO["vermillion"], 30),
+                                      ("commit", "D", "black", 12)):
+        pts = [(t, y[node] - 0.22) for k, node, _, _, t in marks if k == kind]
+        if pts:
+            xs, ys = zip(*pts)
+            ax.scatter(xs, ys, marker=marker, s=size, color=color, zorder=8, gid=f"log:{kind}")
 
 
 def _default_title(trace: Any, what: str, start: float, end: float) -> str:
@@ -417,6 +466,100 @@ def terms(trace: Any, *, start: Optional[float] = None, end: Optional[float] = N
                        for r in ROLES_DRAWN if r != "crashed"],
               loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     ax.set_title(_default_title(trace, "Terms", start, end), fontsize=10, loc="left")
+    fig.raftlab = info
+    return fig
+
+
+# ------------------------------------------------------------------ logs
+MAX_CELLS = 60   # log indices drawn side by side; a longer log shows its last MAX_CELLS
+
+
+def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
+             title: Optional[str] = None) -> Figure:
+    """Every node's log as a grid: one row per node, one cell per index, coloured by the
+    entry's term (``term_color``, its number written in it). Committed entries (up to the
+    node's commit index) have a thick black border, the others a thin dashed one. ``at``
+    (virtual ms) rebuilds the logs as they were then from the trace alone (``log_views``).
+
+    For the leader, each follower's row shows (a black triangle under the cell) how far its
+    log agrees with the leader's: the leader's matchIndex for it once the leader knows (the
+    leader's own matchIndex may lag: the trace does not carry it). nextIndex is not shown: it
+    is the leader's private state, which the trace does not record. Crashed nodes' rows are
+    hatched grey (their log is what they had when they crashed). ``fig.raftlab`` holds
+    ``cells`` (node, index, term, committed), ``commit`` and ``length`` per node,
+    ``leader`` and ``match`` (follower -> agreeing index)."""
+    trace = as_trace(trace)
+    views = log_views(trace, at)
+    at = trace.end_time if at is None else float(at)
+    leaders = [v for v in views if v.alive and v.role == "leader"]
+    leader = max(leaders, key=lambda v: v.term) if leaders else None
+    longest = max((len(v.terms) for v in views), default=0)
+    first = max(1, longest - MAX_CELLS + 1)
+    n = len(views)
+    if ax is None:
+        width = min(14.0, 2.6 + 0.32 * max(longest - first + 1, 8))
+        fig = Figure(figsize=(width, 1.0 + 0.5 * n), dpi=100, layout="constrained")
+        ax = fig.add_subplot()
+    else:
+        fig = ax.figure
+    info: dict[str, Any] = {"at": at, "cells": [], "commit": {}, "length": {},
+                            "leader": None if leader is None else leader.node, "match": {},
+                            "first_index": first, "last_index": longest}
+    y = {v.node: float(n - 1 - v.node) for v in views}
+    for v in views:
+        row = y[v.node]
+        info["commit"][v.node] = v.commit
+        info["length"][v.node] = len(v.terms)
+        if not v.alive:
+            ax.add_patch(Rectangle((first - 0.5, row - 0.45), longest - first + 1 or 1, 0.9,
+                                   facecolor="none", edgecolor=ROLE_COLORS["disconnected"],
+                                   hatch="////", lw=0, zorder=1, gid=f"crashed:{v.node}"))
+        for index in range(first, len(v.terms) + 1):
+            t = v.terms[index - 1]
+            committed = index <= v.commit
+            info["cells"].append((v.node, index, t, committed))
+            ax.add_patch(Rectangle((index - 0.42, row - 0.38), 0.84, 0.76,
+                                   facecolor=term_color(t), alpha=1.0 if committed else 0.55,
+                                   edgecolor="black", lw=2.0 if committed else 0.8,
+                                   ls="-" if committed else "--", zorder=2,
+                                   gid=f"entry:{v.node}:{index}:{t}"))
+            ax.text(index, row, str(t), ha="center", va="center", fontsize=7, zorder=3)
+        if leader is not None and v.node != leader.node and v.alive:
+            k = agreement(leader.terms, v.terms)
+            info["match"][v.node] = k
+            if k >= first:
+                ax.scatter([k], [row - 0.47], marker="^", s=22, color="black", zorder=4,
+                           gid=f"match:{v.node}:{k}")
+    labels = []
+    for v in views:
+        what = "crashed" if not v.alive else f"{v.role}, t{v.term}"
+        labels.append(f"node {v.node} ({what})")
+    ax.set_yticks([y[v.node] for v in views], labels)
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.set_xlim(first - 0.7, max(longest, first + 7) + 0.7)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_xlabel("log index")
+    ax.tick_params(axis="y", length=0)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+    shown = sorted({t for _, _, t, _ in info["cells"]})
+    handles = [Patch(facecolor=term_color(t), edgecolor="black", label=f"term {t}")
+               for t in shown[-12:]]
+    handles.append(Patch(facecolor="white", edgecolor="black", lw=2.0, label="committed"))
+    handles.append(Patch(facecolor="white", edgecolor="black", lw=0.8, ls="--",
+                         label="not committed"))
+    if info["match"]:
+        handles.append(Line2D([], [], marker="^", ls="", color="black",
+                              label="agrees with the\nleader up to here"))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
+              frameon=False)
+    if title is None:
+        seed = trace.meta.get("seed")
+        title = (f"Logs at {format_ms(at)} ms: {n} nodes" + (f", seed {seed}" if seed is not None
+                                                              else ""))
+        if first > 1:
+            title += f" (indices 1-{first - 1} not drawn)"
+    ax.set_title(title, fontsize=10, loc="left")
     fig.raftlab = info
     return fig
 

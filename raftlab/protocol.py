@@ -45,8 +45,9 @@ class Environment(Protocol):
 
     def record(self, kind: str, *values: Any) -> None:
         """Optional: add an event of this node to the trace. The harness records ``state``,
-        ``vote``, ``timeout`` and ``timer`` events itself, so a node need not (and what it
-        records of those kinds is not recorded twice); ``note`` takes one text."""
+        ``vote``, ``timeout``, ``timer``, ``append``, ``truncate`` and ``commit`` events
+        itself, so a node need not (and what it records of those kinds is not recorded
+        twice); ``note`` takes one text."""
 
 
 @runtime_checkable
@@ -68,9 +69,11 @@ class NodeProtocol(Protocol):
     current_term: int
     """The latest term this server has seen (Figure 2's ``currentTerm``)."""
     log: list
-    """Index 0 is a sentinel; entries have ``.term`` and ``.command`` (Figure 2's ``log[]``)."""
+    """Index 0 is a sentinel; entries have ``.term`` and ``.command`` (Figure 2's ``log[]``).
+    The harness reads it after every input to record ``append`` / ``truncate`` events."""
     commit_index: int
-    """The highest log index known to be committed (Figure 2's ``commitIndex``)."""
+    """The highest log index known to be committed (Figure 2's ``commitIndex``); the harness
+    records a ``commit`` event when it changes."""
 
     def __init__(self, me: int, n: int, persister: Persister, env: Environment,
                  config: RaftConfig, rng: random.Random) -> None: ...

@@ -146,6 +146,12 @@ def describe_event(e: Any) -> str:
         text = f"node {e.node} accepted {e.command!r} at index {e.index} (term {e.term})"
     elif kind == "apply":
         text = f"node {e.node} applied {e.command!r} at index {e.index}"
+    elif kind == "append":
+        text = f"node {e.node} appended an entry of term {e.term} at index {e.index}"
+    elif kind == "truncate":
+        text = f"node {e.node} removed its log entries from index {e.index} on"
+    elif kind == "commit":
+        text = f"node {e.node}'s commit index is now {e.index}"
     elif kind == "config":
         text = f"set {e.setting} = {e.value!r}"
     elif kind == "timer":

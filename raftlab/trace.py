@@ -38,6 +38,9 @@ KINDS: dict[str, tuple[str, ...]] = {
     "start": ("node", "index", "term", "command"),   # a leader accepted a command
     "apply": ("node", "index", "command"),           # a node applied a committed command
     "config": ("setting", "value"),                  # network or timing settings changed
+    "append": ("node", "index", "term"),     # an entry was added to a node's log at ``index``
+    "truncate": ("node", "index"),           # a node's log lost its entries from ``index`` on
+    "commit": ("node", "index"),             # a node's commit index changed to ``index``
 }
 
 _TYPES: dict[str, Any] = {kind: namedtuple(kind.capitalize() + "Event", ("time", "kind") + fields)
@@ -48,6 +51,7 @@ Event = Any  # one of the named tuples above; all have .time and .kind
 _INT_FIELDS = {"node", "term", "candidate", "src", "dst", "id", "index", "a", "b"}
 _STR_FIELDS = {"role", "msg", "reason", "setting", "name", "action", "text"}
 _TIMER_ACTIONS = ("set", "cancel", "fire")
+_LOG_KINDS = ("append", "truncate", "commit")
 
 
 def _make(raw: tuple) -> Event:
@@ -212,6 +216,12 @@ def _check_event(i: int, ev: Any, last: float, n: Optional[int]) -> tuple:
             raise ValueError(f"{where}: field {name!r} must be a string, got {value!r}")
         if name == "role" and value not in ROLES:
             raise ValueError(f"{where}: role {value!r} is not one of {ROLES}")
+        if name == "index" and kind in _LOG_KINDS and value < (1 if kind != "commit" else 0):
+            raise ValueError(f"{where}: a {kind!r} event's index must be >= "
+                             f"{1 if kind != 'commit' else 0} (index 0 is the log's "
+                             f"sentinel), got {value}")
+        if name == "term" and kind == "append" and value < 0:
+            raise ValueError(f"{where}: an 'append' event's term must be >= 0, got {value}")
         if name == "action" and value not in _TIMER_ACTIONS:
             raise ValueError(f"{where}: timer action {value!r} is not one of {_TIMER_ACTIONS}")
         if name == "due" and value is not None and (
