@@ -499,7 +499,7 @@ def test_random_sessions_stay_safe_and_replay(seed):
         for _ in range(300):
             kind = rng.choice(["step", "step", "step", "power", "link", "partition", "heal",
                                "reliable", "reorder", "latency", "timing", "split", "cut",
-                               "restore", "variant"])
+                               "restore", "variant", "request"])
             done.append(kind)
             before = moved(lab)
             try:
@@ -529,6 +529,9 @@ def test_random_sessions_stay_safe_and_replay(seed):
                 elif kind in ("cut", "restore"):
                     action = lab.cut_link if kind == "cut" else lab.restore_link
                     action(rng.randrange(n), rng.randrange(n), one_way=rng.random() < 0.5)
+                elif kind == "request":
+                    lab.request(rng.choice(["leader", "leader", *range(n)]),
+                                rng.choice([None, None, "x", 7]))
                 elif kind == "variant":
                     setting = rng.choice(["pre_vote", "check_quorum"])
                     getattr(lab, "set_" + setting)(not lab.settings()[setting])
