@@ -7,13 +7,17 @@ controller also works on its own, headless (tests, scripts, another front end)::
     lab.crash_or_restart(lab.state().header.leader)
     lab.partition("0 1 | 2 3 4")
     lab.cut_link(0, 1, one_way=True)
+    lab.request()                       # the next command (1, 2, 3, ...) to the leader
+    lab.request(2, "x")                 # "x" to node 2, leader or not
     print(lab.script())
 
 Every action calls the public ``Cluster`` API and records the call with its virtual time, so
 ``script()`` replays the session on a fresh cluster with the same trace. A bad value raises a
 ``ValueError`` whose message is what the panel shows, and then nothing has changed and nothing
 was recorded. Settings are read only through the cluster's public accessors (``config``,
-``network_config``, ``groups``, ``connected``, ``cut_links``, ``is_alive``). Reading the state
+``network_config``, ``groups``, ``connected``, ``cut_links``, ``is_alive``, ``leader``) and the
+trace (each node's log length, commit index and applied index: never the nodes' own
+attributes). Reading the state
 after an action costs time in proportion to the events that action added (plus, for the
 timeline window, the events of that window), not to the whole trace.
 """
@@ -31,7 +35,7 @@ from .status import TraceDigest, describe_event
 from .validation import check_number
 
 __all__ = ["LabController", "Outcome", "LabState", "Header", "NodeRow", "TimelineWindow",
-           "parse_groups", "check_ms_range", "describe_cuts", "MAX_VOTES"]
+           "parse_groups", "parse_command", "check_ms_range", "describe_cuts", "MAX_VOTES"]
 
 #: The most vote arrows the timeline view draws; a busier window is narrowed to fit.
 MAX_VOTES = 30
@@ -71,6 +75,24 @@ def parse_groups(text: str, n: int) -> list[list[int]]:
     return groups
 
 
+def parse_command(text: Any) -> Any:
+    """The command typed in the panel's field: ``"7"`` -> ``7`` (an int when the text is a
+    whole number), any other text as the string itself, stripped (``" x "`` -> ``"x"``); an
+    int is kept as it is. Empty text is a ValueError."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        return text
+    if not isinstance(text, str):
+        raise ValueError(f"a command must be text or an int, got {text!r}")
+    text = text.strip()
+    if not text:
+        raise ValueError("the command is empty: type a value to propose (a number such as 7, "
+                         "or any text)")
+    try:
+        return int(text)
+    except ValueError:
+        return text
+
+
 def _ms(what: str, value: Any) -> Any:
     return plain_number(check_number(what, value, unit="ms"))
 
@@ -103,10 +125,12 @@ def describe_cuts(cuts: Any) -> tuple[str, ...]:
 @dataclass(frozen=True)
 class Outcome:
     """What an action did: the ``Cluster`` calls it made, as recorded (``"c.crash(2)"``), and
-    a note for the person at the panel (empty when there is nothing to add)."""
+    a note for the person at the panel (empty when there is nothing to add), and how the panel
+    shows that note (``level``: "info" or "warning")."""
 
     calls: tuple[str, ...]
     note: str = ""
+    level: str = "info"
 
 
 @dataclass(frozen=True)
@@ -125,7 +149,9 @@ class Header:
 class NodeRow:
     """One node as the panel shows it: its status from the trace (``raftlab.status``) and
     whether its links are up. ``role`` is "follower", "precandidate", "candidate", "leader"
-    or "down"."""
+    or "down". ``applied`` is the last log index its current instance applied (``apply``
+    events); ``log_length`` and ``commit_index`` come from ``append`` / ``truncate`` /
+    ``commit`` events, None when the trace does not record those."""
 
     node: int
     role: str
@@ -133,6 +159,9 @@ class NodeRow:
     voted_for: Optional[int]
     since_heartbeat: Optional[float]
     connected: bool
+    applied: int = 0
+    log_length: Optional[int] = None
+    commit_index: Optional[int] = None
 
     @property
     def power_action(self) -> str:
@@ -203,6 +232,8 @@ class LabController:
         self.digest = TraceDigest(cluster.trace)
         self._mark = self._position()
         self._outside = False
+        #: The command ``request()`` proposes when given none (1, then one more each time).
+        self.next_command = 1
         self.notice = ("" if self.recorder.fresh else
                        "This cluster was already used before the panel took it over: "
                        "lab.script() can only replay what happens from now on.")
@@ -231,18 +262,23 @@ class LabController:
         return Outcome(tuple(calls), note)
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> str:
+        """``cluster.method(*args, **kwargs)``, recorded; returns the recorded text."""
+        return self._invoke(method, *args, **kwargs)[1]
+
+    def _invoke(self, method: str, *args: Any, **kwargs: Any) -> tuple[Any, str]:
         """``cluster.method(*args, **kwargs)``, recorded if it succeeded, or if it failed
         after changing the cluster (a check that fails while time runs: the replay fails the
-        same way). A call rejected up front changes nothing and is not recorded."""
+        same way). A call rejected up front changes nothing and is not recorded. Returns what
+        the call returned and the recorded text."""
         c = self._cluster
         t, before = c.now, self._position()
         try:
-            getattr(c, method)(*args, **kwargs)
+            result = getattr(c, method)(*args, **kwargs)
         except Exception:
             if self._position() != before:
                 self.recorder.call(t, method, *args, **kwargs)
             raise
-        return self.recorder.call(t, method, *args, **kwargs)
+        return result, self.recorder.call(t, method, *args, **kwargs)
 
     # ------------------------------------------------------------ actions
     def step(self, ms: float) -> Outcome:
@@ -340,6 +376,55 @@ class LabController:
             "node was restarted now, so all timers fire together and every node votes for "
             "itself, round after round. Widen the range ('set timing') to end it."))
 
+    def request(self, target: Any = "leader", command: Any = None) -> Outcome:
+        """A client request: ``cluster.start(node, command)`` on ``target``, a node id or
+        ``"leader"`` (``cluster.leader()`` now: the connected leader in the highest term).
+
+        ``command`` defaults to ``next_command`` (1, 2, 3, ...: after a request a leader
+        accepted, ``next_command`` is that command + 1 if it was an int). The note says what
+        happened: accepted at which index and term, or that the node is not the leader (the
+        call is still made and recorded: a replay makes it too). With no leader, nothing is
+        called and nothing recorded; the outcome is a warning that says so. A crashed or
+        unknown node, or an empty command, is a ValueError (nothing changed)."""
+        c = self._cluster
+        if command is None:
+            command = self.next_command
+        command = parse_command(command)
+
+        def body() -> list[str]:
+            nonlocal note, level
+            if target == "leader":
+                node = c.leader()
+                if node is None:
+                    note, level = ("No leader right now, so nobody to send the request to: "
+                                   "run time until one is elected (or pick a node)."), "warning"
+                    return []
+            elif isinstance(target, bool) or not isinstance(target, int):
+                raise ValueError(f"a request goes to \"leader\" or a node id 0..{c.n - 1}, "
+                                 f"got {target!r}")
+            else:
+                node = target
+                if not c.is_alive(node):  # also checks the id
+                    raise ValueError(f"node {node} is crashed: restart it first, or send the "
+                                     "request to another node")
+            (index, term, ok), text = self._invoke("start", node, command)
+            if ok:
+                note = (f"node {node} accepted {command!r} at index {index} in term {term}; "
+                        "it is committed once a majority of nodes store it")
+                if isinstance(command, int) and not isinstance(command, bool):
+                    self.next_command = command + 1
+            else:
+                leader = c.leader()
+                note = (f"node {node} is not the leader (term {term}): it refused "
+                        f"{command!r}, nothing was appended" +
+                        ("" if leader is None else f"; the leader is node {leader}"))
+                level = "warning"
+            return [text]
+
+        note, level = "", "info"
+        outcome = self._act(body)
+        return Outcome(outcome.calls, note, level)
+
     def reset(self, seed: int) -> Outcome:
         """A fresh cluster like this one (same size and constructor arguments) with ``seed``;
         the recording starts again."""
@@ -366,7 +451,8 @@ class LabController:
                         None if leader is None else c.get_state(leader)[0])
         connected = c.connected
         rows = tuple(NodeRow(r.node, r.role, r.term, r.voted_for, r.since_heartbeat,
-                             connected[r.node]) for r in d.rows(now))
+                             connected[r.node], r.applied, r.log_length, r.commit_index)
+                     for r in d.rows(now))
         return LabState(header, rows, tuple(describe_event(e) for e in d.recent),
                         tuple(d.violations), self.settings(), describe_cuts(c.cut_links))
 

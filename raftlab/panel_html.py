@@ -49,16 +49,28 @@ def node_label(row: NodeRow) -> str:
 
 def status_table(rows: Iterable[NodeRow]) -> str:
     """One table row per node: role, term, voted for, time since an AppendEntries arrived
-    (a leader and a crashed node show "—"), link."""
-    head = "".join(f"<th style='padding:0 6px;white-space:nowrap'>{h}</th>" for h in
-                   ("node", "role", "term", "voted for", "since heartbeat", "link"))
+    (a leader and a crashed node show "—"), link, then its log: length and commit index when
+    the trace records them (``NodeRow.log_length``, ``commit_index`` not None), and the last
+    index applied (a crashed node shows "—": it applies nothing)."""
+    rows = list(rows)
+    log = any(r.log_length is not None for r in rows)
+    commit = any(r.commit_index is not None for r in rows)
+    titles = ["node", "role", "term", "voted for", "since heartbeat", "link"]
+    titles += ["log"] * log + ["commit"] * commit + ["applied"]
+    head = "".join(f"<th style='padding:0 6px;white-space:nowrap'>{h}</th>" for h in titles)
     body = []
     for r in rows:
+        down = r.role == "down"
         hb = "—" if r.role in ("leader", "down") or r.since_heartbeat is None \
             else f"{r.since_heartbeat:.0f} ms"
         vote = "—" if r.voted_for is None else str(r.voted_for)
-        link = "—" if r.role == "down" else ("up" if r.connected else "cut off")
-        cells = (r.node, r.role, r.term, vote, hb, link)
+        link = "—" if down else ("up" if r.connected else "cut off")
+        cells = [r.node, r.role, r.term, vote, hb, link]
+        if log:
+            cells.append("—" if r.log_length is None else r.log_length)
+        if commit:
+            cells.append("—" if down or r.commit_index is None else r.commit_index)
+        cells.append("—" if down else r.applied)
         body.append("<tr>" + "".join(f"<td style='padding:0 6px'>{html.escape(str(v))}</td>"
                                      for v in cells) + "</tr>")
     return ("<table class='raftlab-status'><thead><tr>" + head + "</tr></thead><tbody>" +

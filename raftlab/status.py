@@ -18,10 +18,15 @@ from typing import Any, Optional
 
 from .formatting import format_ms
 from .safety import SafetyMonitor
-from .trace import as_event
+from .trace import KINDS, as_event
 from .validation import check_int
 
 __all__ = ["NodeStatus", "TraceDigest", "describe_event"]
+
+#: Whether traces record every node's log (``append``, ``truncate``) and commit index
+#: (``commit``); when they do not, the status shows only what nodes applied.
+LOG_EVENTS = "append" in KINDS
+COMMIT_EVENTS = "commit" in KINDS
 
 
 @dataclass(frozen=True)
@@ -30,7 +35,12 @@ class NodeStatus:
 
     ``role`` is "follower", "candidate", "leader" or "down"; ``voted_for`` is the node it voted
     for in its current term (itself if it stood as candidate), or None;
-    ``since_heartbeat`` is ms since an AppendEntries was last delivered to it (None if never).
+    ``since_heartbeat`` is ms since an AppendEntries was last delivered to it (None if never);
+    ``applied`` is the last index its current instance applied (``apply`` events; 0 after a
+    restart, whose instance applies again from the start). ``log_length`` and ``commit_index``
+    come from ``append`` / ``truncate`` / ``commit`` events (an entry added at an index makes
+    the log that long; a truncation from an index leaves it one shorter; the commit index is
+    volatile, 0 after a restart); both are None when the trace's format has no such events.
     """
 
     node: int
@@ -38,6 +48,9 @@ class NodeStatus:
     term: int
     voted_for: Optional[int]
     since_heartbeat: Optional[float]
+    applied: int = 0
+    log_length: Optional[int] = None
+    commit_index: Optional[int] = None
 
 
 class TraceDigest:
@@ -59,6 +72,9 @@ class TraceDigest:
         self.alive: list[bool] = [True] * self.n
         self.last_heartbeat: list[Optional[float]] = [None] * self.n
         self._votes: dict[tuple[int, int], int] = {}   # (voter, term) -> candidate
+        self.applied: list[int] = [0] * self.n
+        self.log_length: list[int] = [0] * self.n
+        self.commit_index: list[int] = [0] * self.n
         self.heartbeats = heartbeats
         self.timers = timers
         self.recent: deque[Any] = deque(maxlen=last)  # named events
@@ -95,8 +111,18 @@ class TraceDigest:
             elif kind == "vote":
                 if e.granted:
                     votes.setdefault((e.node, e.term), e.candidate)
+            elif kind == "apply":
+                self.applied[e.node] = e.index
+            elif kind == "start" or kind == "append":
+                self.log_length[e.node] = e.index
+            elif kind == "truncate":
+                self.log_length[e.node] = e.index - 1
+            elif kind == "commit":
+                self.commit_index[e.node] = e.index
             elif kind == "crash":
                 alive[e.node] = False
+            elif kind == "restart":
+                self.applied[e.node] = self.commit_index[e.node] = 0
         self._pos = end
         self.violations = self._safety.update()
         return self
@@ -111,7 +137,10 @@ class TraceDigest:
         for i in range(self.n):
             hb = self.last_heartbeat[i]
             out.append(NodeStatus(i, self.role[i] if self.alive[i] else "down", self.term[i],
-                                  self.voted_for(i), None if hb is None else now - hb))
+                                  self.voted_for(i), None if hb is None else now - hb,
+                                  self.applied[i],
+                                  self.log_length[i] if LOG_EVENTS else None,
+                                  self.commit_index[i] if COMMIT_EVENTS else None))
         return out
 
     def leaders(self) -> list[int]:

@@ -11,7 +11,9 @@ This module is the view only: it builds the widgets, hands each control to one c
 so ``lab.script()`` replays the session), and redraws from the controller's state: header,
 node rows, status table and last events as HTML (``raftlab.panel_html``), and the timeline of
 the recent window as a PNG (``raftlab.plots.timeline``). A bad value in a field (lo > hi, an
-empty partition group) shows the controller's message and changes nothing.
+empty partition group) shows the controller's message and changes nothing. The "request"
+control proposes a command (``LabController.request``: ``c.start`` on the leader or a chosen
+node) and shows whether it was accepted, at which index and term.
 """
 
 from __future__ import annotations
@@ -91,8 +93,11 @@ class ClusterLab:
         return self.control.script()
 
     def _attached(self) -> None:
-        """Show a cluster just taken over: its seed and settings in the fields."""
+        """Show a cluster just taken over: its seed and settings in the fields, the next
+        command (1) to the leader in the request fields."""
         self.seed.value = self.cluster.seed
+        self.command.value = str(self.control.next_command)
+        self.request_to.value = "leader"
         self._show_settings(self.control.settings(), numbers=True)
         self._say(self.control.notice, "warning")
         self.refresh()
@@ -143,6 +148,19 @@ class ClusterLab:
         time_box = W.VBox([W.HTML("<b>Time</b>"),
                            W.HBox([*self.step_buttons.values(), self.play]),
                            W.HBox([self.speed, self.seed, self.reset_button])])
+
+        # a client request: c.start(node, command) on the leader or a chosen node
+        self.request_to = W.Dropdown(options=[("leader", "leader")], value="leader",
+                                     description="to", layout=W.Layout(width="150px"),
+                                     style={"description_width": "20px"})
+        self.command = W.Text(value="1", description="command", layout=W.Layout(width="190px"),
+                              tooltip="a number or any text; after an accepted request, the "
+                                      "next number")
+        self.request_button = self._button(
+            "request", self._request,
+            "c.start(node, command): propose the command to the leader (or the chosen node)")
+        client_box = W.VBox([W.HTML("<b>Client</b>"),
+                             W.HBox([self.request_to, self.command, self.request_button])])
 
         # network
         self.groups = W.Text(value="", placeholder="0 1 | 2 3 4", description="groups",
@@ -226,7 +244,8 @@ class ClusterLab:
         self.node_box = W.VBox()
         self.node_rows: list[tuple[W.HTML, W.Button, W.Button]] = []
 
-        controls = W.VBox([W.HTML("<b>Nodes</b>"), self.node_box, time_box, net_box, timing_box],
+        controls = W.VBox([W.HTML("<b>Nodes</b>"), self.node_box, time_box, client_box, net_box,
+                           timing_box],
                           layout=W.Layout(width="560px", min_width="560px", flex="0 0 560px"))
         views = W.VBox([self.timeline, W.HBox([self.show_timeline, W.HTML(panel_html.legend())]),
                         self.status, self.events],
@@ -251,11 +270,14 @@ class ClusterLab:
         self.node_box.children = [W.HBox(list(r)) for r in rows]
         self.link_a.options = self.link_b.options = list(range(n))
         self.link_a.value, self.link_b.value = 0, min(1, n - 1)
+        self.request_to.options = [("leader", "leader")] + [(f"node {i}", i) for i in range(n)]
+        self.request_to.value = "leader"
 
     def buttons(self) -> list[W.Button]:
         """Every button of the panel."""
         out = [b for _, power, link in self.node_rows for b in (power, link)]
-        out += [*self.step_buttons.values(), self.reset_button, self.partition_button,
+        out += [*self.step_buttons.values(), self.reset_button, self.request_button,
+                self.partition_button,
                 self.heal_button, self.cut_link_button, self.restore_link_button,
                 self.latency_button, self.timing_button, self.split_button]
         return out
@@ -311,7 +333,7 @@ class ClusterLab:
             self._say(f"{type(exc).__name__}: {exc}", "error")
             self.refresh()
             raise
-        self._say(outcome.note)
+        self._say(outcome.note, outcome.level)
         self.refresh()
         return outcome
 
@@ -332,6 +354,14 @@ class ClusterLab:
         """The "cut link" / "restore link" buttons: the chosen pair, one way if ticked."""
         self._run(lambda: action(self.link_a.value, self.link_b.value,
                                  one_way=self.one_way.value))
+
+    def _request(self) -> None:
+        """The "request" button: the command field's value to the chosen node (or the
+        leader); once a leader accepts it, the field shows the next number."""
+        ctl = self.control
+        outcome = self._run(lambda: ctl.request(self.request_to.value, self.command.value))
+        if outcome is not None and outcome.calls and outcome.level == "info":
+            self.command.value = str(ctl.next_command)
 
     def _split_vote(self) -> None:
         if self._run(self.control.split_vote) is not None:

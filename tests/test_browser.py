@@ -6,7 +6,8 @@ of notebook 05 so nothing is written back), open the notebook, check that Jupyte
 ask about "official Jupyter news", Run All, then click "crash N" on the leader the page names,
 step time with "+1 s", and wait until the page names a new leader; then press play, see time
 run, pause, and see it stop. A screenshot of the panel is saved in tests/artifacts/ (and
-copied to $RAFTLAB_PANEL_PNG if set: docs/make_images.py makes the README's picture so).
+copied to $RAFTLAB_PANEL_PNG if set: docs/make_images.py makes the README's picture so). Last,
+click "request" and see the leader accept the command 1 at index 1.
 
 Outside CI the test is skipped only if /usr/bin/chromium is missing; with CI=true it never skips.
 """
@@ -255,6 +256,10 @@ def _crash_the_leader(url: str) -> None:
             panel.scroll_into_view_if_needed()
             expect(panel.locator(".widget-image img, img.widget-image").first).to_be_visible()
             panel.screenshot(path=str(shot))
+            # a client request: the leader accepts the command field's 1 at index 1
+            page.get_by_role("button", name="request", exact=True).first.click()
+            expect(page.locator(".raftlab-message").first).to_contain_text(
+                re.compile(r"node \d accepted 1 at index 1 in term \d+"), timeout=15_000)
             expect(page.get_by_text(NEWS_QUESTION)).to_have_count(0)
         finally:
             browser.close()

@@ -15,7 +15,7 @@ from raftlab import Cluster, check_election_safety
 from raftlab.config import SETTINGS
 from raftlab.formatting import format_ms
 from raftlab.lab_control import (MAX_VOTES, LabController, Outcome, check_ms_range,
-                                 describe_cuts, parse_groups)
+                                 describe_cuts, parse_command, parse_groups)
 from raftlab.recording import Recorder
 
 from counting import CountingList, CountingTrace, uncounted
@@ -499,7 +499,7 @@ def test_random_sessions_stay_safe_and_replay(seed):
         for _ in range(300):
             kind = rng.choice(["step", "step", "step", "power", "link", "partition", "heal",
                                "reliable", "reorder", "latency", "timing", "split", "cut",
-                               "restore", "variant"])
+                               "restore", "variant", "request"])
             done.append(kind)
             before = moved(lab)
             try:
@@ -529,6 +529,9 @@ def test_random_sessions_stay_safe_and_replay(seed):
                 elif kind in ("cut", "restore"):
                     action = lab.cut_link if kind == "cut" else lab.restore_link
                     action(rng.randrange(n), rng.randrange(n), one_way=rng.random() < 0.5)
+                elif kind == "request":
+                    lab.request(rng.choice(["leader", "leader", *range(n)]),
+                                rng.choice([None, None, "x", 7]))
                 elif kind == "variant":
                     setting = rng.choice(["pre_vote", "check_quorum"])
                     getattr(lab, "set_" + setting)(not lab.settings()[setting])
@@ -543,3 +546,107 @@ def test_random_sessions_stay_safe_and_replay(seed):
     except Exception as exc:
         exc.add_note(f"random controller session seed={seed}; actions: {done}")
         raise
+
+
+# ---------------------------------------------------------------- client requests
+def test_request_goes_to_the_leader_with_an_incrementing_command():
+    lab = make()
+    leader = elected(lab)
+    term = lab.cluster.get_state(leader)[0]
+    assert lab.next_command == 1
+    first = lab.request()
+    assert first == Outcome((f"c.start({leader}, 1)",),
+                            f"node {leader} accepted 1 at index 1 in term {term}; it is "
+                            "committed once a majority of nodes store it")
+    assert lab.request("leader").calls == (f"c.start({leader}, 2)",)
+    assert lab.request(command="x").calls == (f"c.start({leader}, 'x')",)
+    assert lab.next_command == 3                     # only int commands move the counter
+    assert lab.request(command=" 41 ").calls == (f"c.start({leader}, 41)",)
+    assert lab.next_command == 42
+    starts = [(e.node, e.index, e.command) for e in lab.cluster.trace.of("start")]
+    assert starts == [(leader, 1, 1), (leader, 2, 2), (leader, 3, "x"), (leader, 4, 41)]
+    lab.step(300)
+    rows = lab.state().rows
+    assert [r.applied for r in rows] == [4] * 5      # read from the apply events
+    assert [m.command for m in lab.cluster.applied[0]] == [1, 2, "x", 41]
+
+
+def test_request_to_a_follower_is_refused_and_still_recorded():
+    lab = make()
+    leader = elected(lab)
+    follower = (leader + 1) % 5
+    term = lab.cluster.get_state(follower)[0]
+    n_events = len(lab.cluster.trace)
+    out = lab.request(follower)
+    assert out.calls == (f"c.start({follower}, 1)",) and out.level == "warning"
+    assert out.note == (f"node {follower} is not the leader (term {term}): it refused 1, "
+                        f"nothing was appended; the leader is node {leader}")
+    assert len(lab.cluster.trace) == n_events and lab.next_command == 1
+    assert lab.request(leader).note.startswith(f"node {leader} accepted 1 at index 1")
+
+
+def test_request_with_no_leader_says_so_and_changes_nothing():
+    lab = make()
+    before = unchanged(lab)
+    out = lab.request()
+    assert out.calls == () and out.level == "warning"
+    assert out.note.startswith("No leader right now")
+    assert unchanged(lab) == before and lab.next_command == 1
+    # a node can still be asked: a follower refuses
+    assert "is not the leader" in lab.request(0).note
+
+
+def test_bad_requests_change_nothing():
+    lab = make()
+    elected(lab)
+    lab.crash_or_restart(2)
+    before = unchanged(lab)
+    for target, command, says in [(2, 1, "node 2 is crashed: restart it first"),
+                                  (9, 1, "unknown node id 9"),
+                                  ("node 1", 1, "a request goes to \"leader\" or a node id"),
+                                  (True, 1, "a request goes to"),
+                                  ("leader", "  ", "the command is empty"),
+                                  ("leader", [1], "a command must be text or an int")]:
+        with pytest.raises(ValueError, match=says):
+            lab.request(target, command)
+    assert unchanged(lab) == before
+
+
+def test_parse_command():
+    assert [parse_command(t) for t in ("7", " -3 ", "x", " put a 1 ", 5)] == \
+        [7, -3, "x", "put a 1", 5]
+
+
+def test_script_with_requests_replays_to_the_same_trace():
+    lab = make()
+    leader = elected(lab)
+    lab.request()
+    lab.request((leader + 2) % 5, "nope")
+    lab.step(50)
+    lab.disconnect_or_connect(leader)
+    lab.request(leader)                  # the cut-off leader accepts; it cannot commit
+    lab.step(1000)
+    lab.request()                        # the new leader
+    lab.step(100)
+    lab.disconnect_or_connect(leader)
+    lab.step(1000)
+    lab.crash_or_restart(leader)
+    lab.crash_or_restart(leader)
+    lab.step(500)
+    script = lab.script()
+    assert f"c.start({leader}, 1)  # t=1000 ms" in script
+    assert f"c.start({(leader + 2) % 5}, 'nope')" in script
+    again = replay(script)
+    assert again.trace.to_json() == lab.cluster.trace.to_json()
+    rows = lab.state().rows
+    applied = [0] * 5
+    for e in lab.cluster.trace:
+        if e.kind == "apply":
+            applied[e.node] = e.index
+        elif e.kind == "restart":        # a new instance applies from index 1 again
+            applied[e.node] = 0
+    assert [r.applied for r in rows] == applied
+    assert [len(lab.cluster.applied[i]) for i in range(5)] == applied
+    # 2 went to the cut-off leader and was lost; 3 went to the new leader
+    assert [m.command for m in lab.cluster.applied[leader]] == [1, 3]
+    check_election_safety(lab.cluster.trace)

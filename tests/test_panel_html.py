@@ -63,12 +63,29 @@ def test_status_table_has_one_row_per_node():
     cells = [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r)
              for r in re.findall(r"<tr>(.*?)</tr>", table)]
     assert cells == [
-        ["node", "role", "term", "voted for", "since heartbeat", "link"],
-        ["0", "leader", "3", "0", "—", "up"],
-        ["1", "follower", "3", "0", "42 ms", "up"],
-        ["2", "follower", "3", "—", "—", "cut off"],
-        ["3", "down", "2", "1", "—", "—"],
+        ["node", "role", "term", "voted for", "since heartbeat", "link", "applied"],
+        ["0", "leader", "3", "0", "—", "up", "0"],
+        ["1", "follower", "3", "0", "42 ms", "up", "0"],
+        ["2", "follower", "3", "—", "—", "cut off", "0"],
+        ["3", "down", "2", "1", "—", "—", "—"],
     ]
+
+
+def cells_of(table: str) -> list[list[str]]:
+    return [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r)
+            for r in re.findall(r"<tr>(.*?)</tr>", table)]
+
+
+def test_status_table_shows_the_log_columns_the_trace_records():
+    applied_only = [NodeRow(0, "leader", 1, 0, None, True, applied=3),
+                    NodeRow(1, "follower", 1, 0, 5.0, True, applied=2)]
+    assert [r[6:] for r in cells_of(panel_html.status_table(applied_only))] == [
+        ["applied"], ["3"], ["2"]]
+    full = [NodeRow(0, "leader", 1, 0, None, True, 3, log_length=4, commit_index=3),
+            NodeRow(1, "follower", 1, 0, 5.0, True, 1, log_length=3, commit_index=2),
+            NodeRow(2, "down", 1, 0, None, False, 0, log_length=2, commit_index=0)]
+    assert [r[6:] for r in cells_of(panel_html.status_table(full))] == [
+        ["log", "commit", "applied"], ["4", "3", "3"], ["3", "2", "1"], ["2", "—", "—"]]
 
 
 def test_events_are_escaped_lines():

@@ -4,8 +4,11 @@ No widgets here: the digest is plain Python over a trace."""
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 from raftlab import Cluster, Trace
 from raftlab.status import TraceDigest, describe_event
+from raftlab.trace import KINDS
 
 from counting import CountingList, CountingTrace
 
@@ -108,3 +111,61 @@ def test_describe_event_reads_every_kind():
         "         3 ms  node 0: snapshot taken"
     assert describe_event((5, "cut", 0, 1, False)) == "         5 ms  cut link 0↔1"
     assert describe_event((5, "restore", 3, 1, True)) == "         5 ms  restore link 3→1"
+
+
+class _LogTrace(list):
+    """A stand-in trace with the log events the contract names (``append``, ``truncate``,
+    ``commit``), for the digest's fold, whatever the installed trace format records."""
+
+    n = 2
+
+    def of(self, *kinds, start=0):
+        return [e for e in self[start:] if e.kind in kinds]
+
+
+def _event(time, kind, **fields):
+    return namedtuple("E", ["time", "kind", *fields])(time, kind, *fields.values())
+
+
+def test_digest_reads_log_length_commit_and_applied_from_log_events(monkeypatch):
+    import raftlab.status as status
+    monkeypatch.setattr(status, "LOG_EVENTS", True)
+    monkeypatch.setattr(status, "COMMIT_EVENTS", True)
+    trace = _LogTrace([
+        _event(0, "state", node=0, term=1, role="leader"),
+        _event(1, "start", node=0, index=1, term=1, command="a"),
+        _event(1, "append", node=0, index=1, term=1),
+        _event(1, "start", node=0, index=2, term=1, command="b"),
+        _event(1, "append", node=0, index=2, term=1),
+        _event(2, "append", node=1, index=1, term=1),
+        _event(2, "append", node=1, index=2, term=1),
+        _event(3, "commit", node=0, index=1),
+        _event(3, "apply", node=0, index=1, command="a"),
+        _event(4, "truncate", node=1, index=2),
+        _event(5, "crash", node=0),
+        _event(6, "restart", node=0),
+    ])
+    d = status.TraceDigest(trace)
+    rows = d.update().rows(10)
+    assert [(r.log_length, r.commit_index, r.applied) for r in rows] == [(2, 0, 0), (1, 0, 0)]
+    del trace[-2:]
+    rows = status.TraceDigest(trace).update().rows(10)
+    assert [(r.log_length, r.commit_index, r.applied) for r in rows] == [(2, 1, 1), (1, 0, 0)]
+
+
+def test_digest_reads_what_each_node_applied_and_forgets_it_on_restart():
+    c = Cluster(3, seed=1)
+    leader = c.check_one_leader()
+    for command in (1, 2, 3):
+        c.start(leader, command)
+    c.run_for(300)
+    d = TraceDigest(c.trace)
+    assert [r.applied for r in d.update().rows(c.now)] == [3, 3, 3]
+    other = (leader + 1) % 3
+    c.restart(other)
+    assert d.update().rows(c.now)[other].applied == 0
+    c.run_for(1000)
+    assert [r.applied for r in d.update().rows(c.now)] == [len(c.applied[i]) for i in range(3)]
+    assert d.rows(c.now)[other].applied == 3
+    if "append" not in KINDS:             # this trace format records no logs: not shown
+        assert all(r.log_length is None and r.commit_index is None for r in d.rows(c.now))

@@ -53,7 +53,7 @@ def test_open_shows_the_cluster_it_drives():
     for i in range(5):
         assert {f"crash {i}", f"disconnect {i}"} <= names
     assert {"+10 ms", "+100 ms", "+1 s", "partition", "heal", "split vote", "reset",
-            "cut link", "restore link"} <= names
+            "cut link", "restore link", "request"} <= names
     assert list(lab.link_a.options) == list(lab.link_b.options) == [0, 1, 2, 3, 4]
     assert (lab.pre_vote.value, lab.check_quorum.value) == (False, False)
     assert "cut links</b>: none" in lab.status.value
@@ -314,6 +314,49 @@ def test_status_table_comes_from_the_trace():
             assert f"<td style='padding:0 6px'>{r.since_heartbeat:.0f} ms</td>" in lab.status.value
 
 
+def test_request_button_sends_the_next_command_to_the_leader():
+    lab = make_lab()
+    lab.show_timeline.value = False
+    assert list(lab.request_to.options) == [("leader", "leader")] + \
+        [(f"node {i}", i) for i in range(5)]
+    assert (lab.request_to.value, lab.command.value) == ("leader", "1")
+    calls = []
+    real = lab.control.request
+    lab.control.request = lambda *args: calls.append(args) or real(*args)
+    lab.button("request").click()                  # no leader yet
+    assert calls == [("leader", "1")] and lab.control.recorder.entries == []
+    assert "raftlab-warning" in lab.message.value and "No leader right now" in lab.message.value
+    leader = elected(lab)
+    term = lab.cluster.get_state(leader)[0]
+    lab.button("request").click()
+    assert calls[-1] == ("leader", "1")
+    assert html.unescape(lab.message.value).count(
+        f"node {leader} accepted 1 at index 1 in term {term}") == 1
+    assert lab.command.value == "2"
+    lab.button("request").click()
+    assert [(e.node, e.index, e.command) for e in lab.cluster.trace.of("start")] == \
+        [(leader, 1, 1), (leader, 2, 2)]
+    lab.button("+1 s").click()                      # followers apply after a heartbeat
+    assert "<th style='padding:0 6px;white-space:nowrap'>applied</th>" in lab.status.value
+    assert [r.applied for r in lab.control.state().rows] == [2] * 5
+    follower = (leader + 1) % 5
+    lab.request_to.value, lab.command.value = follower, "x"
+    lab.button("request").click()
+    assert calls[-1] == (follower, "x")
+    assert f"node {follower} is not the leader" in lab.message.value
+    assert "raftlab-warning" in lab.message.value and lab.command.value == "x"
+    lab.command.value = "  "
+    lab.button("request").click()
+    assert "raftlab-error" in lab.message.value and "the command is empty" in lab.message.value
+    script = lab.script()
+    assert f"c.start({leader}, 2)  # t=1000 ms" in script
+    assert f"c.start({follower}, 'x')" in script
+    assert replay(script).trace.to_json() == lab.cluster.trace.to_json()
+    lab.seed.value = 4
+    lab.button("reset").click()
+    assert (lab.command.value, lab.request_to.value) == ("1", "leader")
+
+
 @pytest.mark.unsafe
 def test_panel_shows_a_visible_warning_on_a_safety_violation():
     lab = make_lab(node_class=Forgetful)
@@ -499,7 +542,7 @@ def random_session(seed: int, steps: int, timeline: bool) -> None:
     def action() -> str:
         kind = rng.choice(["step", "step", "step", "node", "link", "partition", "heal",
                            "reliable", "reorder", "latency", "timing", "split", "tick",
-                           "cut", "restore", "variant"])
+                           "cut", "restore", "variant", "request"])
         if kind == "step":
             lab.button(rng.choice(["+10 ms", "+100 ms", "+1 s"])).click()
         elif kind == "tick":
@@ -532,6 +575,11 @@ def random_session(seed: int, steps: int, timeline: bool) -> None:
             lab.link_a.value, lab.link_b.value = rng.randrange(n), rng.randrange(n)
             lab.one_way.value = rng.random() < 0.5
             lab.button(kind + " link").click()
+        elif kind == "request":
+            lab.request_to.value = rng.choice(["leader", "leader", *range(n)])
+            if rng.random() < 0.3:
+                lab.command.value = rng.choice(["x", "", "12"])
+            lab.button("request").click()
         elif kind == "variant":
             box = rng.choice([lab.pre_vote, lab.check_quorum])
             box.value = not box.value
