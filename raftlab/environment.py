@@ -194,14 +194,10 @@ class NodeEnv:
         if node.role is not self._role or node.current_term != self._term:
             self.observe()
         try:  # free in Python 3.11 unless it raises (a log that is no list, or empty)
-            try:  # free in Python 3.11 unless it raises (a log that is no list, or empty)
-                log = node.log
-                if (log[-1] is not self._log_last or len(log) != self._log_len
-                        or node.commit_index != self._commit):
-                    self.observe_log()
-            except (LookupError, TypeError):
-                self.observe_log()  # raises what is wrong with the log, naming the node
-                raise
+            log = node.log
+            if (log[-1] is not self._log_last or len(log) != self._log_len
+                    or node.commit_index != self._commit):
+                self.observe_log()
         except (LookupError, TypeError):
             self.observe_log()  # raises what is wrong with the log, naming the node
             raise
@@ -217,14 +213,10 @@ class NodeEnv:
         if node.role is not self._role or node.current_term != self._term:
             self.observe()
         try:  # free in Python 3.11 unless it raises (a log that is no list, or empty)
-            try:  # free in Python 3.11 unless it raises (a log that is no list, or empty)
-                log = node.log
-                if (log[-1] is not self._log_last or len(log) != self._log_len
-                        or node.commit_index != self._commit):
-                    self.observe_log()
-            except (LookupError, TypeError):
-                self.observe_log()  # raises what is wrong with the log, naming the node
-                raise
+            log = node.log
+            if (log[-1] is not self._log_last or len(log) != self._log_len
+                    or node.commit_index != self._commit):
+                self.observe_log()
         except (LookupError, TypeError):
             self.observe_log()  # raises what is wrong with the log, naming the node
             raise
