@@ -213,7 +213,7 @@ class MonitoredEnv(NodeEnv):
                     raise self._fail("step-down-request", problem)
             if is_vote:
                 if reply.granted:
-                    self._check_vote(src, request, term0, last)
+                    self._check_vote(src, request, last)
                     self.last_reset = self._sim.now
             else:
                 # AppendEntries from the current leader
@@ -288,11 +288,9 @@ class MonitoredEnv(NodeEnv):
             self._after_input(term0)
 
     # ------------------------------------------------------------- votes and logs
-    def _check_vote(self, src: int, request: RequestVote, term0: int,
-                    last: tuple[int, int]) -> None:
-        if request.term < term0:
-            raise self._fail("stale-vote", f"granted its vote to node {src} for term "
-                             f"{request.term}, though its own term was {term0}")
+    def _check_vote(self, src: int, request: RequestVote, last: tuple[int, int]) -> None:
+        """A granted vote of the current (or a newer) term: one per term, up to date; a stale
+        one is caught before this is called."""
         key = (self.id, request.term)
         earlier = self.monitor.votes.setdefault(key, (request.candidate, self.life))
         if earlier[0] != request.candidate:
