@@ -151,13 +151,18 @@ class Network:
         now = sim.now
         self.total_calls += 1
         size = request.SIZE
+        detail: Any = None  # the send event's detail: an AppendEntries' number of entries
         if size is None:  # an AppendEntries: a heartbeat's size is fixed, entries are measured
-            size = _HEARTBEAT_SIZE if not request.entries else request.size()
+            entries = request.entries
+            if entries:
+                size, detail = request.size(), len(entries)
+            else:
+                size, detail = _HEARTBEAT_SIZE, 0
         self.total_bytes += size
         self._next_id = mid = self._next_id + 1
         name = request.NAME  # looked up once: it travels with the message to its arrival
         record = self._append  # a local: ``self._append(...)`` would look the method up slowly
-        record((now, "send", src, dst, name, request.term, mid))
+        record((now, "send", src, dst, name, request.term, mid, detail))
         servers = self.servers
         caller = servers[src]
         server = servers[dst]
@@ -220,7 +225,10 @@ class Network:
         # the reply travels back as a message of its own
         self._next_id = rid = self._next_id + 1
         name = reply.NAME
-        record((now, "send", dst, src, name, reply.term, rid))
+        # the send event's detail: granted (a vote or pre-vote) or success (AppendEntries)
+        record((now, "send", dst, src, name, reply.term, rid,
+                True if (reply.success if name == "AppendEntriesReply" else reply.granted)
+                else False))
         random = self._random
         if config.latency is not self._latency:  # the one-way delay, as in ``call``
             self._set_latency(config.latency)

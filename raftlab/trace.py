@@ -24,7 +24,10 @@ KINDS: dict[str, tuple[str, ...]] = {
     "prevote": ("node", "candidate", "term", "granted"),  # a PreVote was answered by ``node``
     "timer": ("node", "name", "action", "due"),  # a timer was set, cancelled or fired
     "note": ("node", "text"),                    # a node's own remark (``env.record("note", ...)``)
-    "send": ("src", "dst", "msg", "term", "id"),
+    # a message left ``src``; ``detail`` is what it carries besides its term: an AppendEntries
+    # its number of entries (0: a heartbeat), a reply whether it was granted / succeeded
+    # (bool), a RequestVote or PreVote None
+    "send": ("src", "dst", "msg", "term", "id", "detail"),
     "deliver": ("src", "dst", "msg", "term", "id"),
     "drop": ("src", "dst", "msg", "term", "id", "reason"),
     "crash": ("node",),
@@ -202,6 +205,8 @@ def _check_event(i: int, ev: Any, last: float, n: Optional[int]) -> tuple:
     if time < last:
         raise ValueError(f"{where}: time {time} ms is before the previous event's {last} ms")
     fields = KINDS[kind]
+    if kind == "send" and len(ev) == 1 + len(fields):
+        ev = [*ev, None]  # written before send events carried their ``detail``: unknown
     if len(ev) != 2 + len(fields):
         raise ValueError(f"{where}: a {kind!r} event has fields {list(fields)}, "
                          f"got {len(ev) - 2} values")
@@ -227,6 +232,10 @@ def _check_event(i: int, ev: Any, last: float, n: Optional[int]) -> tuple:
         if name == "due" and value is not None and (
                 isinstance(value, bool) or not isinstance(value, (int, float))):
             raise ValueError(f"{where}: field 'due' must be a number of ms or null, got {value!r}")
+        if name == "detail" and value is not None and (
+                not isinstance(value, int) or (not isinstance(value, bool) and value < 0)):
+            raise ValueError(f"{where}: field 'detail' must be a number of entries >= 0, "
+                             f"true, false or null, got {value!r}")
         if name in ("granted", "one_way") and not isinstance(value, bool):
             raise ValueError(f"{where}: field {name!r} must be true or false, got {value!r}")
         if name == "groups":

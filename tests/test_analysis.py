@@ -176,11 +176,12 @@ def test_lost_replies_in_a_hand_built_trace():
         (0, "state", 0, 0, "follower"), (0, "state", 1, 0, "follower"),
         (0, "state", 2, 0, "follower"),
         (100, "timeout", 0, 0), (100, "state", 0, 1, "candidate"),
-        (100, "send", 0, 1, "RequestVote", 1, 1), (100, "send", 0, 2, "RequestVote", 1, 2),
+        (100, "send", 0, 1, "RequestVote", 1, 1, None),
+        (100, "send", 0, 2, "RequestVote", 1, 2, None),
         (105, "deliver", 0, 1, "RequestVote", 1, 1), (105, "state", 1, 1, "follower"),
-        (105, "vote", 1, 0, 1, True), (105, "send", 1, 0, "RequestVoteReply", 1, 3),
+        (105, "vote", 1, 0, 1, True), (105, "send", 1, 0, "RequestVoteReply", 1, 3, True),
         (106, "deliver", 0, 2, "RequestVote", 1, 2), (106, "state", 2, 1, "follower"),
-        (106, "vote", 2, 0, 1, True), (106, "send", 2, 0, "RequestVoteReply", 1, 4),
+        (106, "vote", 2, 0, 1, True), (106, "send", 2, 0, "RequestVoteReply", 1, 4, True),
         (110, "drop", 1, 0, "RequestVoteReply", 1, 3, "lost"),
         (111, "drop", 2, 0, "RequestVoteReply", 1, 4, "lost"),
         (400, "timeout", 0, 1), (400, "state", 0, 2, "candidate"),
@@ -197,8 +198,8 @@ def test_lost_replies_in_a_hand_built_trace():
 
 def test_a_late_yes_counts_while_the_candidate_is_still_in_its_term():
     asked = [(100, "state", 0, 1, "candidate"),
-             (105, "vote", 1, 0, 1, True), (105, "send", 1, 0, "RequestVoteReply", 1, 3),
-             (106, "vote", 2, 0, 1, True), (106, "send", 2, 0, "RequestVoteReply", 1, 4)]
+             (105, "vote", 1, 0, 1, True), (105, "send", 1, 0, "RequestVoteReply", 1, 3, True),
+             (106, "vote", 2, 0, 1, True), (106, "send", 2, 0, "RequestVoteReply", 1, 4, True)]
     # the first yes makes node 0 leader; the second arrives after the win, in the same term
     (won,) = elections(hand_built(3, asked + [
         (110, "deliver", 1, 0, "RequestVoteReply", 1, 3), (110, "state", 0, 1, "leader"),

@@ -49,6 +49,31 @@ def test_json_round_trip_gives_the_same_text_and_events() -> None:
     assert list(back) == list(c.trace)
 
 
+def test_send_events_say_what_each_message_carries() -> None:
+    c = busy_cluster()
+    sends = c.trace.of("send")
+    details = {e.msg: set() for e in sends}
+    for e in sends:
+        details[e.msg].add(e.detail if e.msg != "AppendEntries" else type(e.detail))
+    assert details["RequestVote"] == {None}
+    assert details["AppendEntries"] == {int}
+    for reply in ("RequestVoteReply", "AppendEntriesReply"):
+        assert details[reply] <= {True, False} and True in details[reply]
+    # a vote's reply says what the vote event says
+    votes = {(e.time, e.node, e.candidate): e.granted for e in c.trace.of("vote")}
+    replies = {(e.time, e.src, e.dst): e.detail for e in sends if e.msg == "RequestVoteReply"}
+    assert replies == votes
+    # the command travels in one AppendEntries per follower at least, once each
+    assert sum(e.detail for e in sends if e.msg == "AppendEntries") >= 4
+
+
+def test_send_events_of_older_trace_files_read_with_detail_unknown() -> None:
+    trace = Trace.from_json(_doc([[0, "send", 0, 1, "RequestVote", 1, 3],
+                                  [1, "send", 1, 0, "RequestVoteReply", 1, 4, True]]))
+    assert [(e.id, e.detail) for e in trace] == [(3, None), (4, True)]
+    assert Trace.from_json(trace.to_json()).to_json() == trace.to_json()
+
+
 def test_of_and_window_select_events() -> None:
     c = busy_cluster()
     everything = list(c.trace)
@@ -83,6 +108,9 @@ def _doc(events, n=3):
     (_doc([[0, "state", 0, 0, "king"]]), "trace event 0: role 'king'"),
     (_doc([[0, "vote", 0, 1, 1, "yes"]]), "'granted' must be true or false"),
     (_doc([[0, "send", 0, 1, "RequestVote", 1.5, 3]]), "field 'term' must be an int"),
+    (_doc([[0, "send", 0, 1, "AppendEntries", 1, 3, -1]]), "field 'detail' must be a number"),
+    (_doc([[0, "send", 0, 1, "AppendEntriesReply", 1, 3, "yes"]]), "field 'detail' must be"),
+    (_doc([[0, "send", 0, 1, "RequestVote", 1, 3, None, 0]]), "a 'send' event has fields"),
     (_doc([[0, "partition", [[0], "x"]]]), "'groups' must be a list of lists"),
     (_doc(["crash"]), "trace event 0: expected a list"),
 ])
