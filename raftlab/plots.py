@@ -27,7 +27,7 @@ from .formatting import format_ms
 
 __all__ = ["OKABE_ITO", "ROLE_COLORS", "ROLES_DRAWN", "MESSAGE_COLORS", "VOTE_COLORS",
            "LINK_CUT_COLOR", "TERM_COLORS", "term_color", "timeline",
-           "message_diagram", "terms", "log_grid"]
+           "message_diagram", "message_label", "MESSAGE_ABBREVIATIONS", "terms", "log_grid"]
 
 #: The Okabe-Ito palette (Okabe & Ito, "Color Universal Design", 2008), plus its grey.
 OKABE_ITO = {
@@ -348,14 +348,48 @@ def _default_title(trace: Any, what: str, start: float, end: float) -> str:
 
 
 # ------------------------------------------------------------------ message diagram
+#: Short names of the requests in message labels (replies are told apart by their colour).
+MESSAGE_ABBREVIATIONS = {"RequestVote": "RV", "PreVote": "PV", "AppendEntries": "AE"}
+_REPLIES = frozenset({"RequestVoteReply", "PreVoteReply", "AppendEntriesReply"})
+LABEL_FONTSIZE = 6.5
+LIGHT_LABEL_COLOR = "#777777"       # heartbeats and the replies that accept them
+REFUSED_LABEL_COLOR = OKABE_ITO["vermillion"]   # a reply that says no (like a denied vote)
+_LABEL_SPOTS = (0.5, 0.35, 0.65, 0.2, 0.8)   # where along an arrow a label may sit
+
+
+def message_label(msg: str, term: int, detail: Any = None) -> str:
+    """The label ``message_diagram`` writes on a message's arrow, from a ``send`` event's
+    ``msg``, ``term`` and ``detail``: ``"RV t3"``, ``"PV t4"``, ``"AE t3 +2"`` (two entries),
+    ``"t3"`` for a heartbeat (an AppendEntries without entries), and for a reply its term and
+    ✓ (granted, success) or ✗. A ``detail`` of None (a trace written before send events
+    carried it) leaves the count or the mark out."""
+    if msg in _REPLIES:
+        return f"t{term}" if detail is None else f"t{term} {'✓' if detail else '✗'}"
+    if msg == "AppendEntries" and detail == 0:
+        return f"t{term}"
+    text = f"{MESSAGE_ABBREVIATIONS.get(msg, msg)} t{term}"
+    return text if msg != "AppendEntries" or detail is None else f"{text} +{detail}"
+
+
 def message_diagram(trace: Any, *, start: Optional[float] = None, end: Optional[float] = None,
-                    ax: Any = None, kinds: Optional[Iterable[str]] = None) -> Figure:
+                    ax: Any = None, kinds: Optional[Iterable[str]] = None,
+                    labels: bool = True) -> Figure:
     """A space-time (Lamport) diagram: one horizontal line per node, coloured by its role, and
     each message sent in the window as an arrow from its send to its delivery; a dropped
     message stops where it was lost (halfway if lost at once) and ends in a cross.
-    ``kinds`` picks message types, e.g. ``["RequestVote", "RequestVoteReply"]``."""
+    ``kinds`` picks message types, e.g. ``["RequestVote", "RequestVoteReply"]``.
+
+    ``labels`` (default True) writes on each arrow what the message says (``message_label``):
+    its term, ✓ or ✗ on a reply (a vote or pre-vote granted, an AppendEntries accepted), and
+    how many entries an AppendEntries carries (``AE t3 +2``). Heartbeats and the replies that
+    accept them are written in light grey, refusals in vermillion. A label that would cover
+    another is moved along its arrow, or left out (refusals and entries are placed first);
+    ``fig.raftlab["labels"]`` lists those drawn (id, text, x, y) and
+    ``fig.raftlab["hidden_labels"]`` the ids of those left out: zoom in to see them."""
     trace = as_trace(trace)
     start, end = check_window(trace, start, end)
+    if not isinstance(labels, bool):
+        raise ValueError(f"labels must be True or False, got {labels!r}")
     wanted = None
     if kinds is not None:
         if isinstance(kinds, str):
@@ -366,9 +400,10 @@ def message_diagram(trace: Any, *, start: Optional[float] = None, end: Optional[
             raise ValueError(f"unknown message kind(s) {unknown}; kinds are "
                              f"{', '.join(MESSAGE_COLORS)}")
     chosen = _nodes(trace, None)
-    fig, ax = _axes(ax, len(chosen))
+    fig, ax = _axes(ax, max(len(chosen), 5) if labels else len(chosen))  # room for the legend
     y = _lanes(ax, chosen, start, end)
-    info: dict[str, Any] = {"window": (start, end), "arrows": [], "drops": []}
+    info: dict[str, Any] = {"window": (start, end), "arrows": [], "drops": [], "labels": [],
+                            "hidden_labels": []}
 
     for s in role_spans(trace):
         c = _clip(s.start, s.end, start, end)
@@ -377,12 +412,28 @@ def message_diagram(trace: Any, *, start: Optional[float] = None, end: Optional[
                     solid_capstyle="butt", zorder=1, alpha=0.45 if s.role == "follower" else 0.8)
 
     lo_i, hi_i = index_window(trace, start, end)
-    sends = [e for e in trace[lo_i:hi_i]
-             if e.kind == "send" and (wanted is None or e.msg in wanted)]
+    sends = []
+    entries: dict[int, Any] = {}      # AppendEntries id -> how many entries it carries
+    answers: dict[int, int] = {}      # reply id -> the id of the request it answers
+    handling: dict[int, int] = {}     # node -> the request it was last delivered
+    for e in trace[lo_i:hi_i]:
+        kind = e.kind
+        if kind == "deliver" and e.msg not in _REPLIES:
+            handling[e.dst] = e.id
+        elif kind == "send":
+            msg = e.msg
+            if msg == "AppendEntries":
+                entries[e.id] = e.detail
+            elif msg in _REPLIES and e.src in handling:
+                # a reply is sent at the instant its request is handled, just after it
+                answers[e.id] = handling.pop(e.src)
+            if wanted is None or msg in wanted:
+                sends.append(e)
     fate = message_fates(trace, (e.id for e in sends), lo_i)
     drop_x: list[float] = []
     drop_y: list[float] = []
     counts: dict[str, int] = {}
+    to_label: list[tuple] = []        # (priority, order, id, text, colour, (x0, y0, x1, y1))
     for e in sends:
         t, src, dst, msg, mid = e.time, e.src, e.dst, e.msg, e.id
         how, t_end = fate.get(mid, ("open", None))
@@ -394,33 +445,97 @@ def message_diagram(trace: Any, *, start: Optional[float] = None, end: Optional[
                                         shrinkB=0, mutation_scale=8),
                         gid=f"msg:{mid}")
             info["arrows"].append((mid, msg, src, dst, t, t_end, False))
-            continue
-        if how == "drop":
-            frac = 0.5 if t_end == t else 0.8
-            x_end = t_end
-        else:  # still in flight when the trace ends
-            frac, x_end = 0.5, min(trace.end_time, end)
-        y_end = y[src] + (y[dst] - y[src]) * frac
-        ax.plot((t, x_end), (y[src], y_end), color=color, lw=1.0, ls="-" if how == "drop"
-                else ":", zorder=3, gid=f"msg:{mid}")
-        info["arrows"].append((mid, msg, src, dst, t, x_end, how == "drop"))
-        if how == "drop":
-            drop_x.append(x_end)
-            drop_y.append(y_end)
-            info["drops"].append((mid, msg, src, dst, t_end))
+            segment = (t, y[src], t_end, y[dst])
+        else:
+            if how == "drop":
+                frac = 0.5 if t_end == t else 0.8
+                x_end = t_end
+            else:  # still in flight when the trace ends
+                frac, x_end = 0.5, min(trace.end_time, end)
+            y_end = y[src] + (y[dst] - y[src]) * frac
+            ax.plot((t, x_end), (y[src], y_end), color=color, lw=1.0, ls="-" if how == "drop"
+                    else ":", zorder=3, gid=f"msg:{mid}")
+            info["arrows"].append((mid, msg, src, dst, t, x_end, how == "drop"))
+            if how == "drop":
+                drop_x.append(x_end)
+                drop_y.append(y_end)
+                info["drops"].append((mid, msg, src, dst, t_end))
+            segment = (t, y[src], x_end, y_end)
+        if labels:
+            detail = e.detail
+            if msg in _REPLIES and detail is False:
+                priority, text_color = 0, REFUSED_LABEL_COLOR
+            elif msg == "AppendEntries" and detail == 0 or (
+                    msg == "AppendEntriesReply" and entries.get(answers.get(mid), 0) == 0):
+                priority, text_color = 3, LIGHT_LABEL_COLOR   # a heartbeat, or its answer
+            elif msg == "AppendEntriesReply":
+                priority, text_color = 2, "black"
+            else:
+                priority, text_color = 1, "black"
+            to_label.append((priority, len(to_label), mid, message_label(msg, e.term, detail),
+                             text_color, segment))
     if drop_x:
         ax.scatter(drop_x, drop_y, marker="x", s=30, color="black", lw=1.4, zorder=4,
                    gid="drops")
+    if to_label:
+        _place_labels(ax, sorted(to_label), info)
     handles = [Line2D([], [], color=MESSAGE_COLORS[m], label=f"{m} ({counts.get(m, 0)})")
                for m in MESSAGE_COLORS if wanted is None or m in wanted]
     handles.append(Line2D([], [], marker="x", ls="", color="black",
                           label=f"dropped ({len(info['drops'])})"))
     handles += [Patch(color=ROLE_COLORS[r], label=f"node is {r}") for r in ROLES_DRAWN]
+    if labels:
+        handles.append(Line2D([], [], ls="", label="labels: t3 term, +2 entries,\n"
+                              "✓ granted/accepted, ✗ refused"))
+    if info["hidden_labels"]:
+        handles.append(Line2D([], [], ls="", label=f"{len(info['hidden_labels'])} labels left out:"
+                              "\nzoom in with start=, end="))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
               frameon=False)
     ax.set_title(_default_title(trace, "Messages", start, end), fontsize=10, loc="left")
     fig.raftlab = info
     return fig
+
+
+def _place_labels(ax: Any, todo: list[tuple], info: dict[str, Any]) -> None:
+    """Write each label on its arrow, at the first spot along it (``_LABEL_SPOTS``) inside the
+    window where it covers no label already written (moved inside if it would cross the
+    window's edge), in the order given; a label with no such spot is left out. Overlaps are judged in display units with each text's size estimated
+    from its length (the layout may still move the axes a little when the figure is drawn)."""
+    to_px = ax.transData.transform
+    left, right = sorted(to_px([(x, 0) for x in ax.get_xlim()])[:, 0])
+    scale = ax.figure.dpi / 72 * LABEL_FONTSIZE   # one em, in pixels
+    half_h = 0.75 * scale
+    cell = 6 * scale                              # a grid of placed boxes, to look up nearby
+    grid: dict[tuple[int, int], list[tuple[float, float, float, float]]] = {}
+    for _, _, mid, text, color, (x0, y0, x1, y1) in todo:
+        half_w = (0.62 * len(text) + 0.4) * scale / 2
+        (px0, py0), (px1, py1) = to_px([(x0, y0), (x1, y1)])
+        for f in _LABEL_SPOTS:
+            cx, cy = px0 + (px1 - px0) * f, py0 + (py1 - py0) * f
+            if not left <= cx <= right:
+                continue
+            # near the window's edge, the label slides inside along the time axis
+            shift = min(max(cx, left + half_w), right - half_w) - cx
+            cx += shift
+            box = (cx - half_w, cy - half_h, cx + half_w, cy + half_h)
+            keys = [(i, j) for i in range(int((box[0]) // cell), int(box[2] // cell) + 1)
+                    for j in range(int(box[1] // cell), int(box[3] // cell) + 1)]
+            if not any(b[0] < box[2] and box[0] < b[2] and b[1] < box[3] and box[1] < b[3]
+                       for k in keys for b in grid.get(k, ())):
+                break
+        else:  # no free spot inside the window
+            info["hidden_labels"].append(mid)
+            continue
+        for k in keys:
+            grid.setdefault(k, []).append(box)
+        x, yv = x0 + (x1 - x0) * f, y0 + (y1 - y0) * f
+        if shift:
+            x = float(ax.transData.inverted().transform((cx, cy))[0])
+        ax.text(x, yv, text, fontsize=LABEL_FONTSIZE, color=color, ha="center", va="center",
+                zorder=3.5, clip_on=True, gid=f"label:{mid}",
+                bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.8))
+        info["labels"].append((mid, text, x, yv))
 
 
 # ------------------------------------------------------------------ terms

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 
@@ -238,6 +239,151 @@ def test_unreliable_network_drops_are_marked():
     info = message_diagram(c).raftlab
     drops = c.trace.of("drop")
     assert any(e.reason == "lost" for e in drops) and len(info["drops"]) == len(drops)
+
+
+# ------------------------------------------------------------------ message labels
+def drawn_labels(fig: Figure) -> dict[int, tuple[str, str]]:
+    """Message id -> (text, colour) of every label written on the diagram's arrows."""
+    return {int(t.get_gid().split(":")[1]): (t.get_text(), to_hex(t.get_color()))
+            for t in fig.axes[0].texts if (t.get_gid() or "").startswith("label:")}
+
+
+def test_a_refused_vote_is_labelled_with_a_cross_and_the_voters_term():
+    c = split_votes()
+    refused = [e for e in c.trace.of("vote") if not e.granted]
+    assert refused
+    first = refused[0]
+    fig = message_diagram(c, start=first.time - 20, end=first.time + 60)
+    labels = drawn_labels(fig)
+    sends = {e.id: e for e in c.trace.of("send")}
+    # each vote's reply leaves at the vote's instant: its label says what the vote event says
+    votes = {(v.time, v.node, v.candidate): v for v in c.trace.of("vote")}
+    checked = 0
+    for mid, (text, color) in labels.items():
+        e = sends[mid]
+        if e.msg == "RequestVoteReply":
+            vote = votes[(e.time, e.src, e.dst)]
+            assert text == f"t{e.term} {'✓' if vote.granted else '✗'}"
+            assert (color == OKABE_ITO["vermillion"].lower()) == (not vote.granted)
+            checked += not vote.granted
+        elif e.msg == "RequestVote":
+            assert text == f"RV t{e.term}"
+    assert checked >= 1
+    assert sends[min(labels)].term == first.term
+
+
+def test_appendentries_labels_count_entries_and_heartbeats_stay_light():
+    c = Cluster(3, seed=1)
+    leader = c.check_one_leader()
+    before = c.now
+    c.one("x", 3)
+    c.run_for(300)
+    fig = message_diagram(c, start=before, end=c.now)
+    labels = drawn_labels(fig)
+    term = c.get_state(leader)[0]
+    sends = {e.id: e for e in c.trace.of("send")}
+    delivered = {e.id: e.time for e in c.trace.of("deliver")}
+    carried = {}   # follower -> the first AppendEntries that carried "x"
+    for mid, (text, color) in sorted(labels.items()):
+        e = sends[mid]
+        if e.msg == "AppendEntries" and text.endswith("+1"):
+            assert text == f"AE t{term} +1" and color == "#000000"
+            carried.setdefault(e.dst, mid)
+        elif e.msg == "AppendEntries":
+            assert text == f"t{term}" and color != "#000000"   # a heartbeat: light
+    assert sorted(carried) == sorted(set(range(3)) - {leader})
+    assert not {e.id for e in sends.values() if e.msg == "AppendEntries" and e.detail
+                and before <= e.time} & set(fig.raftlab["hidden_labels"])
+    for follower, mid in carried.items():   # the entry reached the follower's log then
+        assert [(e.node, e.index) for e in c.trace.of("append")
+                if e.time == delivered[mid] and e.node == follower] == [(follower, 1)]
+    replies = [text for mid, (text, _) in labels.items()
+               if sends[mid].msg == "AppendEntriesReply"]
+    assert replies and set(replies) == {f"t{term} ✓"}
+
+
+def test_a_stale_leaders_appendentries_is_refused_with_the_newer_term():
+    c = leader_failure()
+    reconnect = c.trace.of("connect")[-1]
+    fig = message_diagram(c, start=reconnect.time, end=reconnect.time + 400)
+    labels = drawn_labels(fig)
+    sends = {e.id: e for e in c.trace.of("send")}
+    refusals = [(sends[mid], text) for mid, (text, _) in labels.items()
+                if sends[mid].msg == "AppendEntriesReply" and text.endswith("✗")]
+    assert refusals
+    for e, text in refusals:
+        assert e.dst == reconnect.node and text == f"t{e.term} ✗"
+        assert e.term > min(s.term for s in sends.values()
+                            if s.msg == "AppendEntries" and s.src == reconnect.node
+                            and s.time >= reconnect.time)
+
+
+def test_prevote_messages_are_labelled_with_the_term_asked_for():
+    c = Cluster(5, seed=1, pre_vote=True)
+    c.run_for(600)
+    first = c.trace.of("send")[0]
+    assert first.msg == "PreVote"
+    fig = message_diagram(c, start=0, end=first.time + 30)
+    sends = {e.id: e for e in c.trace.of("send")}
+    answers = {(e.time, e.node, e.candidate): e.granted for e in c.trace.of("prevote")}
+    kinds = set()
+    for mid, (text, _) in drawn_labels(fig).items():
+        e = sends[mid]
+        kinds.add(e.msg)
+        if e.msg == "PreVote":
+            assert text == f"PV t{e.term}" and e.term == 1
+        elif e.msg == "PreVoteReply":
+            granted = answers[(e.time, e.src, e.dst)]
+            assert text == f"t{e.term} {'✓' if granted else '✗'}"
+    assert {"PreVote", "PreVoteReply"} <= kinds
+
+
+def test_labels_work_for_a_students_node_and_can_be_switched_off():
+    from student_nodes import StudentRaft
+    c = Cluster(3, seed=2, node_class=StudentRaft)
+    c.run_for(1500)
+    fig = message_diagram(c)
+    info = fig.raftlab
+    texts = [text for text, _ in drawn_labels(fig).values()]
+    assert any(t.startswith("RV t") for t in texts) and any(t.endswith("✓") for t in texts)
+    # every arrow's label is either drawn or listed as left out (they would overlap)
+    assert ({m for m, *_ in info["labels"]} | set(info["hidden_labels"])
+            == {a[0] for a in info["arrows"]})
+    assert info["hidden_labels"] and any("left out" in t for t in legend_labels(fig))
+    fig = message_diagram(c, labels=False)
+    assert not drawn_labels(fig) and fig.raftlab["labels"] == []
+    assert len(fig.raftlab["arrows"]) == len(info["arrows"])
+    with pytest.raises(ValueError, match="labels must be True or False, got 'yes'"):
+        message_diagram(c, labels="yes")
+
+
+def test_drawn_labels_do_not_overlap_and_stay_inside_the_window():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    c = split_votes()
+    fig = message_diagram(c, start=290, end=400)
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    inside = ax.get_window_extent(renderer)
+    boxes = [t.get_window_extent(renderer) for t in ax.texts
+             if (t.get_gid() or "").startswith("label:")]
+    assert len(boxes) > 20
+    for k, a in enumerate(boxes):
+        assert inside.x0 <= a.x0 and a.x1 <= inside.x1
+        for b in boxes[k + 1:]:
+            assert not a.overlaps(b)
+
+
+def test_labels_of_a_trace_saved_before_sends_carried_their_detail():
+    from raftlab import Trace
+    c = Cluster(3, seed=1)
+    c.one("x", 3)
+    doc = json.loads(c.trace.to_json())
+    doc["events"] = [ev[:-1] if ev[1] == "send" else ev for ev in doc["events"]]
+    old = Trace.from_json(json.dumps(doc))
+    texts = {text for text, _ in drawn_labels(message_diagram(old, end=600)).values()}
+    assert texts and all("✓" not in t and "✗" not in t and "+" not in t for t in texts)
+    assert any(t.startswith("AE t") for t in texts)
 
 
 # ------------------------------------------------------------------ precandidates
