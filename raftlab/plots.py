@@ -488,8 +488,9 @@ def message_diagram(trace: Any, *, start: Optional[float] = None, end: Optional[
         handles.append(Line2D([], [], ls="", label="labels: t3 term, +2 entries,\n"
                               "✓ granted/accepted, ✗ refused"))
     if info["hidden_labels"]:
-        handles.append(Line2D([], [], ls="", label=f"{len(info['hidden_labels'])} labels left out:"
-                              "\nzoom in with start=, end="))
+        hidden = len(info["hidden_labels"])
+        handles.append(Line2D([], [], ls="", label=f"{hidden} label{'s' if hidden > 1 else ''} "
+                              "left out:\nzoom in with start=, end="))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
               frameon=False)
     ax.set_title(_default_title(trace, "Messages", start, end), fontsize=10, loc="left")
