@@ -3,6 +3,8 @@
 #   make lab     create .venv, install raftlab with the [lab] extra, open JupyterLab on notebooks/
 #   make test    create .venv, install raftlab with the [test] extra, run every test and notebook
 #   make bench   run each benchmarks/*.py
+#   make student-notebooks DIR=course   copy the notebooks, outputs cleared, into DIR
+#                (FORCE=1 overwrites copies already there)
 #   make clean   remove .venv (and .venv-*) and caches
 #
 # Settings (on the command line or in the environment):
@@ -26,12 +28,13 @@ VPY := $(VENV)/bin/python
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .DEFAULT_GOAL := help
-.PHONY: help lab test bench clean venv install-lab install-test
+.PHONY: help lab test bench clean venv install-lab install-test student-notebooks
 
 help:
 	@echo "make lab    set up .venv and open the notebooks in JupyterLab (127.0.0.1, token auth)"
 	@echo "make test   set up .venv and run all tests (tests/ and notebooks/)"
 	@echo "make bench  run the benchmarks in benchmarks/"
+	@echo "make student-notebooks DIR=course   the notebooks with outputs cleared, into DIR"
 	@echo "make clean  remove .venv (and .venv-*) and caches"
 
 # The virtual environment. Order-only prerequisite everywhere: .venv/bin/python
@@ -72,6 +75,11 @@ lab: $(VENV)/.installed-lab
 
 test: $(VENV)/.installed-test
 	$(VPY) -m pytest $(PYTEST_ARGS)
+
+# A student's copy of the notebooks: same cells, no outputs (raftlab notebooks DIR).
+student-notebooks: $(VENV)/.installed-lab
+	@[ -n "$(DIR)" ] || { echo "error: name the folder to write into: make student-notebooks DIR=course" >&2; exit 2; }
+	$(VPY) -m raftlab notebooks "$(DIR)" $(if $(FORCE),--force)
 
 bench: $(VENV)/.installed-test
 	@found=0; \

@@ -7,6 +7,7 @@ when every test passed, 1 when some failed, 2 on a usage error).
 the Raft paper's Figure 16 and prints its headline numbers beside the paper's.
 ``raftlab lab init DIR [--part 3A|all] [--force]`` writes the lab's skeleton ``raft.py`` and
 its notebook ``lab.ipynb`` into ``DIR``.
+``raftlab notebooks DIR [--force]`` writes the course notebooks, outputs cleared, into ``DIR``.
 """
 
 from __future__ import annotations
@@ -99,6 +100,17 @@ def _parser() -> argparse.ArgumentParser:
                       help="overwrite raft.py and lab.ipynb if they exist")
     init.set_defaults(run=_lab_init)
     lab.set_defaults(run=lambda args, parser: _lab_usage(lab))
+
+    nbs = sub.add_parser("notebooks", help="write the course notebooks, outputs cleared, into "
+                         "DIR (a student's copy)",
+                         description="Write copies of the course notebooks into DIR with every "
+                         "output and execution count cleared, so that each prediction the "
+                         "notebooks ask for is made before the answer is seen, and their "
+                         "README.md beside them.")
+    nbs.add_argument("dir", metavar="DIR", help="the folder to write into (made if missing)")
+    nbs.add_argument("--force", action="store_true",
+                     help="overwrite notebooks that already exist in DIR")
+    nbs.set_defaults(run=_notebooks)
     return parser
 
 
@@ -171,6 +183,23 @@ def _lab_init(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         print(f"wrote {path}")
     print(f"next: open {paths[1]} in JupyterLab (jupyter lab {paths[1]}), fill in "
           f"{paths[0].name} step by step, and grade it with `raftlab grade {paths[0]}`")
+    return 0
+
+
+def _notebooks(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .student_notebooks import NoNotebooks, NotebooksExist, write_student_notebooks
+
+    try:
+        paths = write_student_notebooks(args.dir, force=args.force)
+    except (NotebooksExist, NoNotebooks, ValueError) as exc:
+        print(f"raftlab notebooks: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"raftlab notebooks: cannot write into {args.dir!r}: {exc}", file=sys.stderr)
+        return 2
+    for path in paths:
+        print(f"wrote {path}")
+    print(f"next: jupyter lab {paths[0].parent} (run each cell after making its prediction)")
     return 0
 
 

@@ -603,6 +603,7 @@ import sys
 sys.path.insert(0, sys.argv[1])
 from raftlab.cli import main
 assert main(["lab", "init", sys.argv[2], "--part", "all"]) == 0
+assert main(["notebooks", sys.argv[3]]) == 0
 """
 
 
@@ -625,9 +626,10 @@ def _has_build_backend() -> bool:
 
 
 def _built_wheel(tmp_path: Path) -> Path:
-    """Build the wheel from a copy of the tree (a build/ left in the tree could add stale files)."""
+    """Build the wheel from a copy of the tree (a build/ left in the tree could add stale files),
+    links kept as links (raftlab/notebooks is one, to notebooks/)."""
     src = tmp_path / "src"
-    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+    shutil.copytree(ROOT, src, symlinks=True, ignore=shutil.ignore_patterns(
         ".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", ".hypothesis",
         ".pytest_cache", "artifacts", ".ipynb_checkpoints"))
     out = tmp_path / "wheels"
@@ -659,6 +661,14 @@ def test_wheel_installs_outside_the_tree_and_runs_an_election(tmp_path):
                          for p in (ROOT / "raftlab" / "templates").iterdir()} \
         == {"raftlab/templates/raft.py.tmpl", "raftlab/templates/lab.ipynb.tmpl"}
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    # so are the notebooks `raftlab notebooks` copies: notebooks/ (which the tree's
+    # raftlab/notebooks links to), byte for byte
+    with zipfile.ZipFile(wheel) as zf:
+        shipped = {n: zf.read(n) for n in names if n.startswith("raftlab/notebooks/")}
+    assert shipped == {f"raftlab/notebooks/{p.name}": p.read_bytes()
+                       for p in (ROOT / "notebooks").iterdir()
+                       if p.suffix == ".ipynb" or p.name == "README.md"}
+    assert len(shipped) >= 10
 
     target = tmp_path / "site"
     run = subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", "install",
@@ -677,16 +687,23 @@ def test_wheel_installs_outside_the_tree_and_runs_an_election(tmp_path):
     assert Path(got["file"]).resolve().is_relative_to(target.resolve()), got["file"]
     assert got["version"] == "0.1.0"
 
-    # `raftlab lab init` works from the installed copy and writes what the tree writes
-    lab = tmp_path / "mylab"
-    run = subprocess.run([sys.executable, "-I", "-S", "-c", _LAB_INIT, str(target), str(lab)],
+    # `raftlab lab init` works from the installed copy and writes what the tree writes,
+    # and so does `raftlab notebooks`
+    lab, course = tmp_path / "mylab", tmp_path / "course"
+    run = subprocess.run([sys.executable, "-I", "-S", "-c", _LAB_INIT, str(target), str(lab),
+                          str(course)],
                          cwd=outside, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-3000:]
     from raftlab.lab_init import init_lab
+    from raftlab.student_notebooks import write_student_notebooks
 
     init_lab(tmp_path / "from_tree", part="all")
     for name in ("raft.py", "lab.ipynb"):
         assert (lab / name).read_text() == (tmp_path / "from_tree" / name).read_text(), name
+    tree_course = write_student_notebooks(tmp_path / "course_from_tree")
+    assert sorted(p.name for p in course.iterdir()) == sorted(p.name for p in tree_course)
+    for path in tree_course:
+        assert (course / path.name).read_bytes() == path.read_bytes(), path.name
 
     # the installed copy runs the same election as the tree, event for event
     from raftlab import Cluster
