@@ -300,3 +300,37 @@ def test_the_readme_example_report_is_what_the_grader_prints():
     assert len(shown) >= 8
     for line in shown:
         assert line in printed, line
+
+
+# ------------------------------------------------------------------ checks that race the network
+def test_a_check_that_raced_the_unreliable_network_is_a_warning_not_a_failure():
+    # the reference node fails config.go's check_terms on seed 1345 of the unreliable
+    # network: both messages its leader sent node 0 in 50 ms were lost
+    from raftlab import CheckFailed
+    from raftlab.diagnosis import diagnose
+    from raftlab.grading import RACE_WARNING
+    from raftlab.labtests import ELECTION_TESTS
+    with pytest.raises(CheckFailed, match="servers disagree on term") as info:
+        ELECTION_TESTS["TestInitialElection3A"](1345, False)    # the port stays faithful
+    found = diagnose(info.value.cluster, info.value, "TestInitialElection3A")
+    assert (found.rule, found.node) == ("network-race", 0)
+    lost = [e for e in info.value.cluster.trace.of("drop") if e.dst == 0 and e.term == 1]
+    assert lost and all(e.reason == "lost" for e in lost)
+    report = grade(RaftNode, seeds=[1344, 1345], network="unreliable",
+                   tests=["TestInitialElection3A"], progress=False)
+    assert report.passed and not report.failures
+    assert report.tests[0].warnings == (f"{RACE_WARNING} (1 of 2 runs, first at seed 1345)",)
+
+
+def test_a_disagreement_the_network_does_not_explain_still_fails():
+    from raftlab import CheckFailed
+    from raftlab.bugs import IgnoresHeartbeats, NoTermFromRequest
+    from raftlab.diagnosis import diagnose
+    from raftlab.labtests import ELECTION_TESTS
+    test = ELECTION_TESTS["TestInitialElection3A"]
+    cases = [(NoTermFromRequest, 27, False),   # the AppendEntries of term 2 arrived
+             (IgnoresHeartbeats, 3, True)]     # nothing is lost on the reliable network
+    for node_class, seed, reliable in cases:
+        with pytest.raises(CheckFailed, match="servers disagree on term") as info:
+            test(seed, reliable, node_class=node_class)
+        assert diagnose(info.value.cluster, info.value).rule != "network-race", node_class
