@@ -21,8 +21,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from .analysis import (agreement, as_trace, check_window, disconnect_spans, index_window,
-                       link_cut_spans, log_views, message_fates, node_count, partition_spans,
-                       role_spans, vote_answers)
+                       link_cut_spans, log_views, message_fates, next_indices, node_count,
+                       partition_spans, role_spans, vote_answers)
 from .formatting import format_ms
 
 __all__ = ["OKABE_ITO", "ROLE_COLORS", "ROLES_DRAWN", "MESSAGE_COLORS", "VOTE_COLORS",
@@ -483,16 +483,20 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
 
     For the leader, each follower's row shows (a black triangle under the cell) how far its
     log agrees with the leader's: the leader's matchIndex for it once the leader knows (the
-    leader's own matchIndex may lag: the trace does not carry it). nextIndex is not shown: it
-    is the leader's private state, which the trace does not record. Crashed nodes' rows are
-    hatched grey (their log is what they had when they crashed). ``fig.raftlab`` holds
-    ``cells`` (node, index, term, committed), ``commit`` and ``length`` per node,
-    ``leader`` and ``match`` (follower -> agreeing index)."""
+    leader's own matchIndex may lag: the trace does not carry it), and (a vermillion triangle
+    over the cell) the leader's nextIndex for it: the index its last AppendEntries to that
+    follower began at, prev_log_index + 1, which the harness records as ``next_index`` events
+    (``raftlab.analysis.next_indices``); a follower it has sent nothing yet in its term has
+    none. Crashed nodes' rows are hatched grey (their log is what they had when they crashed).
+    ``fig.raftlab`` holds ``cells`` (node, index, term, committed), ``commit`` and ``length``
+    per node, ``leader``, ``match`` (follower -> agreeing index) and ``next`` (follower ->
+    nextIndex)."""
     trace = as_trace(trace)
     views = log_views(trace, at)
     at = trace.end_time if at is None else float(at)
     leaders = [v for v in views if v.alive and v.role == "leader"]
     leader = max(leaders, key=lambda v: v.term) if leaders else None
+    nxt = {} if leader is None else next_indices(trace, leader.node, leader.term, at)
     longest = max((len(v.terms) for v in views), default=0)
     first = max(1, longest - MAX_CELLS + 1)
     n = len(views)
@@ -504,6 +508,7 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
         fig = ax.figure
     info: dict[str, Any] = {"at": at, "cells": [], "commit": {}, "length": {},
                             "leader": None if leader is None else leader.node, "match": {},
+                            "next": {},
                             "first_index": first, "last_index": longest}
     y = {v.node: float(n - 1 - v.node) for v in views}
     for v in views:
@@ -530,13 +535,20 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
             if k >= first:
                 ax.scatter([k], [row - 0.47], marker="^", s=22, color="black", zorder=4,
                            gid=f"match:{v.node}:{k}")
+        if v.node in nxt:
+            k = nxt[v.node]
+            info["next"][v.node] = k
+            if k >= first:
+                ax.scatter([k], [row + 0.47], marker="v", s=26, color=OKABE_ITO["vermillion"],
+                           zorder=4, gid=f"next:{v.node}:{k}")
     labels = []
     for v in views:
         what = "crashed" if not v.alive else f"{v.role}, t{v.term}"
         labels.append(f"node {v.node} ({what})")
     ax.set_yticks([y[v.node] for v in views], labels)
     ax.set_ylim(-0.7, n - 0.3)
-    ax.set_xlim(first - 0.7, max(longest, first + 7) + 0.7)
+    right = max([longest, first + 7, *info["next"].values()])
+    ax.set_xlim(first - 0.7, right + 0.7)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("log index")
     ax.tick_params(axis="y", length=0)
@@ -551,6 +563,9 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
     if info["match"]:
         handles.append(Line2D([], [], marker="^", ls="", color="black",
                               label="agrees with the\nleader up to here"))
+    if info["next"]:
+        handles.append(Line2D([], [], marker="v", ls="", color=OKABE_ITO["vermillion"],
+                              label="leader's nextIndex\n(its last\nAppendEntries)"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
               frameon=False)
     if title is None:

@@ -56,8 +56,8 @@ class NodeStatus:
 class TraceDigest:
     """Folds a trace's events into per-node status; call ``update()`` after the trace grows.
 
-    ``recent`` keeps the last ``last`` events, leaving out AppendEntries traffic (heartbeats)
-    unless ``heartbeats`` is true, and timer bookkeeping (``timer`` events: set, cancel, fire)
+    ``recent`` keeps the last ``last`` events, leaving out AppendEntries traffic (heartbeats,
+    and the ``next_index`` events that go with them) unless ``heartbeats`` is true, and timer bookkeeping (``timer`` events: set, cancel, fire)
     unless ``timers`` is true; an election timer that fires is still shown, as its ``timeout``
     event. ``violations`` is the election-safety checker's verdict (``SafetyMonitor``)."""
 
@@ -99,6 +99,10 @@ class TraceDigest:
                 continue
             if kind == "timer":
                 if self.timers:
+                    keep(e)
+                continue
+            if kind == "next_index":   # replication bookkeeping, shown with the heartbeats
+                if self.heartbeats:
                     keep(e)
                 continue
             keep(e)
@@ -181,6 +185,9 @@ def describe_event(e: Any) -> str:
         text = f"node {e.node} removed its log entries from index {e.index} on"
     elif kind == "commit":
         text = f"node {e.node}'s commit index is now {e.index}"
+    elif kind == "next_index":
+        text = (f"leader {e.node} sends node {e.peer} entries from index {e.index} "
+                f"(nextIndex, term {e.term})")
     elif kind == "config":
         text = f"set {e.setting} = {e.value!r}"
     elif kind == "timer":
