@@ -25,6 +25,7 @@ __all__ = ["NodeStatus", "TraceDigest", "describe_event"]
 
 #: Whether traces record every node's log (``append``, ``truncate``) and commit index
 #: (``commit``); when they do not, the status shows only what nodes applied.
+_LOG_VIEW_KINDS = frozenset({"append", "truncate", "commit", "state", "crash", "restart"})
 LOG_EVENTS = "append" in KINDS
 COMMIT_EVENTS = "commit" in KINDS
 
@@ -78,6 +79,10 @@ class TraceDigest:
         self.heartbeats = heartbeats
         self.timers = timers
         self.recent: deque[Any] = deque(maxlen=last)  # named events
+        #: How many events so far change what ``raftlab.plots.log_grid`` draws (log events,
+        #: roles and terms, crashes and restarts, ``next_index``): a view redraws the logs
+        #: only when it grew.
+        self.log_changes = 0
         self._safety = SafetyMonitor(trace)
         self.violations: list[str] = self._safety.violations
 
@@ -102,10 +107,13 @@ class TraceDigest:
                     keep(e)
                 continue
             if kind == "next_index":   # replication bookkeeping, shown with the heartbeats
+                self.log_changes += 1
                 if self.heartbeats:
                     keep(e)
                 continue
             keep(e)
+            if kind in _LOG_VIEW_KINDS:
+                self.log_changes += 1
             if kind == "state":
                 term[e.node] = e.term
                 role[e.node] = e.role
