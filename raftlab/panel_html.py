@@ -132,7 +132,7 @@ def log_legend() -> str:
              "<span style='white-space:nowrap;margin-left:10px'>▲ agrees with the leader up "
              "to here</span>",
              f"<span style='white-space:nowrap;margin-left:10px;color:{OKABE_ITO['vermillion']}'>"
-             "▼ the leader's nextIndex (its last AppendEntries)</span>"]
+             "▶ the leader's nextIndex (its last AppendEntries)</span>"]
     return (f"<div class='raftlab-log-legend' style='{_LEGEND}'>" + " ".join(items) + "</div>")
 
 

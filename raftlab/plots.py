@@ -484,10 +484,10 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
     For the leader, each follower's row shows (a black triangle under the cell) how far its
     log agrees with the leader's: the leader's matchIndex for it once the leader knows (the
     leader's own matchIndex may lag: the trace does not carry it), and (a vermillion triangle
-    over the cell) the leader's nextIndex for it: the index its last AppendEntries to that
-    follower began at, prev_log_index + 1, which the harness records as ``next_index`` events
-    (``raftlab.analysis.next_indices``); a follower it has sent nothing yet in its term has
-    none. Crashed nodes' rows are hatched grey (their log is what they had when they crashed).
+    at the left edge of the cell, pointing into it) the leader's nextIndex for it: the index
+    its last AppendEntries to that follower began at, prev_log_index + 1, which the harness
+    records as ``next_index`` events (``raftlab.analysis.next_indices``); a follower it has
+    sent nothing yet in its term has none. Crashed nodes' rows are hatched grey (their log is what they had when they crashed).
     ``fig.raftlab`` holds ``cells`` (node, index, term, committed), ``commit`` and ``length``
     per node, ``leader``, ``match`` (follower -> agreeing index) and ``next`` (follower ->
     nextIndex)."""
@@ -539,8 +539,9 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
             k = nxt[v.node]
             info["next"][v.node] = k
             if k >= first:
-                ax.scatter([k], [row + 0.47], marker="v", s=26, color=OKABE_ITO["vermillion"],
-                           zorder=4, gid=f"next:{v.node}:{k}")
+                ax.scatter([k - 0.5], [row], marker=">", s=40, color=OKABE_ITO["vermillion"],
+                           edgecolors="white", linewidths=0.5, zorder=4,
+                           gid=f"next:{v.node}:{k}")
     labels = []
     for v in views:
         what = "crashed" if not v.alive else f"{v.role}, t{v.term}"
@@ -564,7 +565,7 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
         handles.append(Line2D([], [], marker="^", ls="", color="black",
                               label="agrees with the\nleader up to here"))
     if info["next"]:
-        handles.append(Line2D([], [], marker="v", ls="", color=OKABE_ITO["vermillion"],
+        handles.append(Line2D([], [], marker=">", ls="", color=OKABE_ITO["vermillion"],
                               label="leader's nextIndex\n(its last\nAppendEntries)"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
               frameon=False)
