@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable, Optional, Sequence
 
+from matplotlib.collections import PatchCollection
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
@@ -24,6 +26,7 @@ from .analysis import (agreement, as_trace, check_window, disconnect_spans, inde
                        link_cut_spans, log_views, message_fates, next_indices, node_count,
                        partition_spans, role_spans, vote_answers)
 from .formatting import format_ms
+from .validation import check_int
 
 __all__ = ["OKABE_ITO", "ROLE_COLORS", "ROLES_DRAWN", "MESSAGE_COLORS", "VOTE_COLORS",
            "LINK_CUT_COLOR", "TERM_COLORS", "term_color", "timeline",
@@ -472,14 +475,18 @@ def terms(trace: Any, *, start: Optional[float] = None, end: Optional[float] = N
 
 # ------------------------------------------------------------------ logs
 MAX_CELLS = 60   # log indices drawn side by side; a longer log shows its last MAX_CELLS
+NUMBERED_CELLS = 40   # up to this many cells, each shows its term; more: each run's first
 
 
 def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
-             title: Optional[str] = None) -> Figure:
+             title: Optional[str] = None, last: int = MAX_CELLS) -> Figure:
     """Every node's log as a grid: one row per node, one cell per index, coloured by the
-    entry's term (``term_color``, its number written in it). Committed entries (up to the
+    entry's term (``term_color``, its number written in it; in a grid of over
+    ``NUMBERED_CELLS`` cells, only in the first cell of each run of one term in a row). Committed entries (up to the
     node's commit index) have a thick black border, the others a thin dashed one. ``at``
-    (virtual ms) rebuilds the logs as they were then from the trace alone (``log_views``).
+    (virtual ms) rebuilds the logs as they were then from the trace alone (``log_views``);
+    ``last`` is how many indices are drawn at most (a longer log shows its last ones). The
+    cells are one ``PatchCollection`` (gid ``"entries"``), in ``cells`` order.
 
     For the leader, each follower's row shows (a black triangle under the cell) how far its
     log agrees with the leader's: the leader's matchIndex for it once the leader knows (the
@@ -498,7 +505,8 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
     leader = max(leaders, key=lambda v: v.term) if leaders else None
     nxt = {} if leader is None else next_indices(trace, leader.node, leader.term, at)
     longest = max((len(v.terms) for v in views), default=0)
-    first = max(1, longest - MAX_CELLS + 1)
+    check_int("last (how many log indices to draw)", last, 1)
+    first = max(1, longest - last + 1)
     n = len(views)
     if ax is None:
         width = min(14.0, 2.6 + 0.32 * max(longest - first + 1, 8))
@@ -511,6 +519,12 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
                             "next": {},
                             "first_index": first, "last_index": longest}
     y = {v.node: float(n - 1 - v.node) for v in views}
+    # every entry is a cell of one collection (one artist: drawing hundreds stays fast)
+    cells: list[Rectangle] = []
+    faces: list[tuple] = []
+    widths: list[float] = []
+    styles: list[str] = []
+    every_number = sum(max(0, len(v.terms) - first + 1) for v in views) <= NUMBERED_CELLS
     for v in views:
         row = y[v.node]
         info["commit"][v.node] = v.commit
@@ -523,12 +537,12 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
             t = v.terms[index - 1]
             committed = index <= v.commit
             info["cells"].append((v.node, index, t, committed))
-            ax.add_patch(Rectangle((index - 0.42, row - 0.38), 0.84, 0.76,
-                                   facecolor=term_color(t), alpha=1.0 if committed else 0.55,
-                                   edgecolor="black", lw=2.0 if committed else 0.8,
-                                   ls="-" if committed else "--", zorder=2,
-                                   gid=f"entry:{v.node}:{index}:{t}"))
-            ax.text(index, row, str(t), ha="center", va="center", fontsize=7, zorder=3)
+            cells.append(Rectangle((index - 0.42, row - 0.38), 0.84, 0.76))
+            faces.append(to_rgba(term_color(t), 1.0 if committed else 0.55))
+            widths.append(2.0 if committed else 0.8)
+            styles.append("-" if committed else "--")
+            if every_number or index == first or v.terms[index - 2] != t:
+                ax.text(index, row, str(t), ha="center", va="center", fontsize=7, zorder=3)
         if leader is not None and v.node != leader.node and v.alive:
             k = agreement(leader.terms, v.terms)
             info["match"][v.node] = k
@@ -542,6 +556,10 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
                 ax.scatter([k - 0.5], [row], marker=">", s=40, color=OKABE_ITO["vermillion"],
                            edgecolors="white", linewidths=0.5, zorder=4,
                            gid=f"next:{v.node}:{k}")
+    if cells:
+        ax.add_collection(PatchCollection(cells, facecolors=faces, edgecolors="black",
+                                          linewidths=widths, linestyles=styles, zorder=2,
+                                          gid="entries"))
     labels = []
     for v in views:
         what = "crashed" if not v.alive else f"{v.role}, t{v.term}"

@@ -45,6 +45,9 @@ def _full_width(**more: str) -> W.Layout:
     return W.Layout(width="100%", margin="0", **more)
 
 
+#: The log view draws at most this many indices (the last ones): each cell costs drawing time.
+LOG_VIEW_INDICES = 12
+
 #: The narrowest the views (timeline, logs, status table) may be beside the controls; in a
 #: narrower notebook they go below them.
 VIEWS_MIN_WIDTH = "460px"
@@ -474,7 +477,8 @@ class ClusterLab:
         height = 0.85 + 0.3 * c.n   # inches: 0.3 per row, 0.5 below for the index axis
         fig.set_size_inches(8.5, height)
         ax = fig.add_axes((0.25, 0.5 / height, 0.73, 1 - 0.78 / height))
-        log_grid(c.trace, ax=ax, title="every node's log now (the leader's nextIndex: ▶)")
+        log_grid(c.trace, ax=ax, last=LOG_VIEW_INDICES,
+                 title="every node's log now (the leader's nextIndex: ▶)")
         self.log_info = dict(getattr(fig, "raftlab"))
         legend = ax.get_legend()
         if legend is not None:
