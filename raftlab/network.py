@@ -25,8 +25,9 @@ through ``heal`` and ``connect``, and restoring a link does not connect a discon
 
 A lost call is reported to the caller (``handle_failure``), as labrpc's ``Call`` returns false.
 Every send, delivery and loss is recorded in the trace, and so is the nextIndex a leader uses
-for each peer (``next_index``: an AppendEntries' prev_log_index + 1, when it changes). The network talks to endpoints (the
-harness's ``NodeEnv`` of each running instance), never to a node directly.
+for each peer (``next_index``: an AppendEntries' prev_log_index + 1, when it changes). The
+network talks to endpoints (the harness's ``NodeEnv`` of each running instance), never to a
+node directly.
 """
 
 from __future__ import annotations

@@ -482,8 +482,9 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
              title: Optional[str] = None, last: int = MAX_CELLS) -> Figure:
     """Every node's log as a grid: one row per node, one cell per index, coloured by the
     entry's term (``term_color``, its number written in it; in a grid of over
-    ``NUMBERED_CELLS`` cells, only in the first cell of each run of one term in a row). Committed entries (up to the
-    node's commit index) have a thick black border, the others a thin dashed one. ``at``
+    ``NUMBERED_CELLS`` cells, only in the first cell of each run of one term in a row).
+    Committed entries (up to the node's commit index) have a thick black border, the others a
+    thin dashed one. ``at``
     (virtual ms) rebuilds the logs as they were then from the trace alone (``log_views``);
     ``last`` is how many indices are drawn at most (a longer log shows its last ones). The
     cells are one ``PatchCollection`` (gid ``"entries"``), in ``cells`` order.
@@ -494,10 +495,10 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
     at the left edge of the cell, pointing into it) the leader's nextIndex for it: the index
     its last AppendEntries to that follower began at, prev_log_index + 1, which the harness
     records as ``next_index`` events (``raftlab.analysis.next_indices``); a follower it has
-    sent nothing yet in its term has none. Crashed nodes' rows are hatched grey (their log is what they had when they crashed).
-    ``fig.raftlab`` holds ``cells`` (node, index, term, committed), ``commit`` and ``length``
-    per node, ``leader``, ``match`` (follower -> agreeing index) and ``next`` (follower ->
-    nextIndex)."""
+    sent nothing yet in its term has none. Crashed nodes' rows are hatched grey (their log is
+    what they had when they crashed). ``fig.raftlab`` holds ``cells`` (node, index, term,
+    committed), ``commit`` and ``length`` per node, ``leader``, ``match`` (follower ->
+    agreeing index) and ``next`` (follower -> nextIndex)."""
     trace = as_trace(trace)
     views = log_views(trace, at)
     at = trace.end_time if at is None else float(at)

@@ -23,9 +23,10 @@ from .validation import check_int
 
 __all__ = ["NodeStatus", "TraceDigest", "describe_event"]
 
+#: Kinds besides ``next_index`` that change what ``log_grid`` draws (``log_changes``).
+_LOG_VIEW_KINDS = frozenset({"append", "truncate", "commit", "state", "crash", "restart"})
 #: Whether traces record every node's log (``append``, ``truncate``) and commit index
 #: (``commit``); when they do not, the status shows only what nodes applied.
-_LOG_VIEW_KINDS = frozenset({"append", "truncate", "commit", "state", "crash", "restart"})
 LOG_EVENTS = "append" in KINDS
 COMMIT_EVENTS = "commit" in KINDS
 
@@ -58,9 +59,9 @@ class TraceDigest:
     """Folds a trace's events into per-node status; call ``update()`` after the trace grows.
 
     ``recent`` keeps the last ``last`` events, leaving out AppendEntries traffic (heartbeats,
-    and the ``next_index`` events that go with them) unless ``heartbeats`` is true, and timer bookkeeping (``timer`` events: set, cancel, fire)
-    unless ``timers`` is true; an election timer that fires is still shown, as its ``timeout``
-    event. ``violations`` is the election-safety checker's verdict (``SafetyMonitor``)."""
+    and the ``next_index`` events that go with them) unless ``heartbeats`` is true, and timer
+    bookkeeping (``timer`` events: set, cancel, fire) unless ``timers`` is true; an election
+    timer that fires is still shown, as its ``timeout`` event. ``violations`` is the election-safety checker's verdict (``SafetyMonitor``)."""
 
     def __init__(self, trace: Any, last: int = 12, heartbeats: bool = False,
                  timers: bool = False) -> None:

@@ -11,8 +11,8 @@ This module is the view only: it builds the widgets, hands each control to one c
 so ``lab.script()`` replays the session), and redraws from the controller's state: header,
 node rows, status table and last events as HTML (``raftlab.panel_html``), the timeline of
 the recent window and every node's log now as PNGs (``raftlab.plots.timeline`` and
-``log_grid``). A bad value in a field (lo > hi, an
-empty partition group) shows the controller's message and changes nothing. The "request"
+``log_grid``). A bad value in a field (lo > hi, an empty partition group) shows the
+controller's message and changes nothing. The "request"
 control proposes a command (``LabController.request``: ``c.start`` on the leader or a chosen
 node) and shows whether it was accepted, at which index and term.
 """
@@ -40,17 +40,16 @@ __all__ = ["ClusterLab", "parse_groups", "STEPS", "SPEEDS", "VIEWS_MIN_WIDTH"]
 STEPS = {"+10 ms": 10, "+100 ms": 100, "+1 s": 1000}
 #: Play speeds: virtual ms advanced per tick.
 SPEEDS = (10, 20, 50, 100, 200, 500, 1000)
-def _full_width(**more: str) -> W.Layout:
-    """As wide as the views' column: no margin, which would push it out at the right."""
-    return W.Layout(width="100%", margin="0", **more)
-
-
 #: The log view draws at most this many indices (the last ones): each cell costs drawing time.
 LOG_VIEW_INDICES = 12
-
 #: The narrowest the views (timeline, logs, status table) may be beside the controls; in a
 #: narrower notebook they go below them.
 VIEWS_MIN_WIDTH = "460px"
+
+
+def _full_width(**more: str) -> W.Layout:
+    """As wide as the views' column: no margin, which would push it out at the right."""
+    return W.Layout(width="100%", margin="0", **more)
 
 
 class ClusterLab:
