@@ -374,6 +374,7 @@ def test_panel_shows_a_visible_warning_on_a_safety_violation():
 def test_script_replays_the_session_exactly():
     lab = make_lab()
     lab.show_timeline.value = False  # speed; the drawn views are tested above
+    lab.show_logs.value = False
     lab.button("+1 s").click()
     leader = lab.cluster.leader()
     lab.button(f"crash {leader}").click()
@@ -467,6 +468,7 @@ def test_play_without_an_event_loop_explains_itself():
 def test_play_and_pause_on_an_event_loop():
     lab = make_lab()
     lab.show_timeline.value = False
+    lab.show_logs.value = False
     lab.tick_seconds = 0
     lab.speed.value = 20
     seen: list[float] = []
@@ -497,6 +499,7 @@ def test_play_and_pause_on_an_event_loop():
 def test_play_stops_when_a_tick_fails():
     lab = make_lab(n=3, seed=1, node_class=Grumpy)
     lab.show_timeline.value = False
+    lab.show_logs.value = False
     lab.tick_seconds = 0
     lab.speed.value = 100
 
@@ -537,6 +540,7 @@ def random_session(seed: int, steps: int, timeline: bool) -> None:
     rng = random.Random(seed)
     lab = make_lab(n=rng.choice([3, 5]), seed=rng.randrange(1000))
     lab.show_timeline.value = timeline
+    lab.show_logs.value = timeline   # both views drawn, or neither (speed)
     n = lab.cluster.n
 
     def action() -> str:
@@ -628,6 +632,7 @@ def test_timeline_can_be_switched_off_and_on():
 def test_timeline_window_is_narrowed_in_a_vote_storm():
     lab = make_lab(reliable=False)
     lab.show_timeline.value = False
+    lab.show_logs.value = False
     lab.button("split vote").click()
     for _ in range(3):
         lab.button("+1 s").click()
