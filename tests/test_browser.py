@@ -283,10 +283,14 @@ def _crash_the_leader(url: str) -> None:
             assert _time_on_page(page) == paused and paused % 100 == 0
             # a client request: the leader accepts the command field's 1 at index 1, and
             # 100 ms later every live node has it, committed
+            logs = page.locator(".raftlab-lab").last.locator("img").nth(1)
+            empty = logs.get_attribute("src")
             page.get_by_role("button", name="request", exact=True).first.click()
             expect(page.locator(".raftlab-message").first).to_contain_text(
                 re.compile(r"node \d accepted 1 at index 1 in term \d+"), timeout=15_000)
-            logs = page.locator(".raftlab-lab").last.locator("img").nth(1)
+            # the pictures come after the text: wait for the log view with the leader's entry
+            page.wait_for_function("([img, src]) => img.getAttribute('src') !== src",
+                                   arg=[logs.element_handle(), empty], timeout=15_000)
             before = [image.get_attribute("src"), logs.get_attribute("src")]
             page.get_by_role("button", name="+100 ms", exact=True).first.click()
             expect(header).to_contain_text(f"t = {paused + 100} ms", timeout=15_000)
