@@ -26,7 +26,7 @@ __all__ = ["Span", "Partition", "Election", "PreVoteRound", "NodeSummary", "Vote
            "node_count", "role_spans", "disconnect_spans", "partition_spans", "LinkCut",
            "link_cut_spans", "message_fates", "vote_answers", "pre_vote_answers", "elections",
            "pre_vote_rounds", "node_summary", "table", "to_dataframe", "LogView", "log_views",
-           "agreement"]
+           "agreement", "next_indices"]
 
 #: Outcomes of one candidacy (see ``Election``).
 OUTCOMES = ("won", "lost", "split", "no majority", "crashed", "running", "two leaders")
@@ -706,6 +706,38 @@ def log_views(trace: Any, at: Optional[float] = None) -> list[LogView]:
 
 def _raw_time(raw: tuple) -> float:
     return raw[0]
+
+
+def next_indices(trace: Any, leader: int, term: int,
+                 at: Optional[float] = None) -> dict[int, int]:
+    """The nextIndex that ``leader``, leading ``term``, last used for each peer up to virtual
+    time ``at`` (default: the end of the trace): peer -> index.
+
+    A leader's nextIndex is its private state, which the trace does not hold; but the harness
+    sees every AppendEntries it sends, and a request's ``prev_log_index + 1`` is the nextIndex
+    the leader used for that peer. The network records it as a ``next_index`` event (node,
+    peer, term, index) whenever it differs from the last one that node sent that peer in that
+    term, so the last such event of ``term`` is the value. A peer the leader has sent nothing
+    in ``term`` (by ``at``) is left out. What the leader does with a reply (nextIndex lowered
+    after a refusal, raised after a success) shows in its next AppendEntries to that peer."""
+    trace = as_trace(trace)
+    n = node_count(trace)
+    if isinstance(leader, bool) or not isinstance(leader, int) or not 0 <= leader < n:
+        raise ValueError(f"unknown node id leader={leader!r}: node ids are 0..{n - 1}")
+    if isinstance(term, bool) or not isinstance(term, int) or term < 0:
+        raise ValueError(f"term must be an int >= 0, got {term!r}")
+    raw = trace.raw
+    if at is None:
+        hi = len(raw)
+    else:
+        check_number("at", at, 0, trace.end_time, unit="ms")
+        hi = bisect.bisect_right(raw, at, key=_raw_time)
+    out: dict[int, int] = {}
+    for i in range(hi):
+        ev = raw[i]
+        if ev[1] == "next_index" and ev[2] == leader and ev[4] == term:
+            out[ev[3]] = ev[5]
+    return out
 
 
 def agreement(leader: Sequence[int], other: Sequence[int]) -> int:

@@ -49,7 +49,7 @@ __all__ = ["NodeEnv", "OBSERVED_KINDS", "NODE_KINDS"]
 
 #: Kinds the harness records itself; a node's own ``env.record`` of them is not recorded again.
 OBSERVED_KINDS = frozenset({"state", "timeout", "vote", "prevote", "timer", "append",
-                            "truncate", "commit"})
+                            "truncate", "commit", "next_index"})
 #: Kinds a node may write with ``env.record``.
 NODE_KINDS = frozenset({"note"})
 _ELECTION_ROLES = frozenset({"candidate", "precandidate"})

@@ -24,8 +24,10 @@ A link is up (``link_up``) when both ends are connected, they are in the same pa
 through ``heal`` and ``connect``, and restoring a link does not connect a disconnected node.
 
 A lost call is reported to the caller (``handle_failure``), as labrpc's ``Call`` returns false.
-Every send, delivery and loss is recorded in the trace. The network talks to endpoints (the
-harness's ``NodeEnv`` of each running instance), never to a node directly.
+Every send, delivery and loss is recorded in the trace, and so is the nextIndex a leader uses
+for each peer (``next_index``: an AppendEntries' prev_log_index + 1, when it changes). The
+network talks to endpoints (the harness's ``NodeEnv`` of each running instance), never to a
+node directly.
 """
 
 from __future__ import annotations
@@ -71,6 +73,10 @@ class Network:
         self.total_bytes = 0
         self.delivered = [0] * n       # requests delivered to the current instance of each node
         self._next_id = 0
+        # the nextIndex (prev_log_index + 1) and term of the last AppendEntries each node sent
+        # each peer, for the ``next_index`` events: [src][dst]
+        self._sent_next = [[0] * n for _ in range(n)]
+        self._sent_term = [[-1] * n for _ in range(n)]
         self._rng = sim.rng("network")
         self._random = self._rng.random
         # config.latency as floats (lo, hi - lo), for the delay of every message: float
@@ -151,6 +157,7 @@ class Network:
         now = sim.now
         self.total_calls += 1
         size = request.SIZE
+        record = self._append  # a local: ``self._append(...)`` would look the method up slowly
         detail: Any = None  # the send event's detail: an AppendEntries' number of entries
         if size is None:  # an AppendEntries: a heartbeat's size is fixed, entries are measured
             entries = request.entries
@@ -158,10 +165,14 @@ class Network:
                 size, detail = request.size(), len(entries)
             else:
                 size, detail = _HEARTBEAT_SIZE, 0
+            nxt = request.prev_log_index + 1
+            if nxt != self._sent_next[src][dst] or request.term != self._sent_term[src][dst]:
+                self._sent_next[src][dst] = nxt
+                self._sent_term[src][dst] = request.term
+                record((now, "next_index", src, dst, request.term, nxt))
         self.total_bytes += size
         self._next_id = mid = self._next_id + 1
         name = request.NAME  # looked up once: it travels with the message to its arrival
-        record = self._append  # a local: ``self._append(...)`` would look the method up slowly
         record((now, "send", src, dst, name, request.term, mid, detail))
         servers = self.servers
         caller = servers[src]

@@ -14,15 +14,23 @@ from typing import Iterable, Sequence
 
 from .formatting import format_ms
 from .lab_control import Header, NodeRow
-from .plots import LINK_CUT_COLOR, PARTITION_COLOR, ROLE_COLORS, ROLES_DRAWN, VOTE_COLORS
+from .plots import (LINK_CUT_COLOR, OKABE_ITO, PARTITION_COLOR, ROLE_COLORS, ROLES_DRAWN,
+                    VOTE_COLORS)
 
 __all__ = ["header", "node_label", "status_table", "cut_links", "events", "legend",
-           "safety_banner", "message", "MESSAGE_LEVELS"]
+           "log_legend", "safety_banner", "message", "MESSAGE_LEVELS"]
 
 #: Message levels -> text colour.
 MESSAGE_LEVELS = {"info": "#333", "warning": "#8a5a00", "error": "#b00020"}
 #: The most violations the safety banner lists (it gives the total).
 MAX_VIOLATIONS_SHOWN = 5
+#: The status table's styles: small and tight, headings may wrap, so that nine columns fit
+#: beside the controls at JupyterLab's default width (about 500 px for the views).
+_TABLE = "font-size:12px;border-collapse:collapse;margin:0"
+_TH = "padding:0 4px;line-height:1.15;vertical-align:bottom;text-align:right"
+_TD = "padding:1px 4px;line-height:1.3;text-align:right"
+#: Legends wrap between items (never inside one) to the width they are given.
+_LEGEND = "font-size:11px;line-height:1.6;white-space:normal;max-width:100%"
 _ROLE_TEXT_COLOR = {"follower": "black", "precandidate": "black", "candidate": "black",
                     "leader": "white", "down": "white"}
 
@@ -57,7 +65,7 @@ def status_table(rows: Iterable[NodeRow]) -> str:
     commit = any(r.commit_index is not None for r in rows)
     titles = ["node", "role", "term", "voted for", "since heartbeat", "link"]
     titles += ["log"] * log + ["commit"] * commit + ["applied"]
-    head = "".join(f"<th style='padding:0 6px;white-space:nowrap'>{h}</th>" for h in titles)
+    head = "".join(f"<th style='{_TH}'>{h}</th>" for h in titles)
     body = []
     for r in rows:
         down = r.role == "down"
@@ -71,10 +79,10 @@ def status_table(rows: Iterable[NodeRow]) -> str:
         if commit:
             cells.append("—" if down or r.commit_index is None else r.commit_index)
         cells.append("—" if down else r.applied)
-        body.append("<tr>" + "".join(f"<td style='padding:0 6px'>{html.escape(str(v))}</td>"
+        body.append("<tr>" + "".join(f"<td style='{_TD}'>{html.escape(str(v))}</td>"
                                      for v in cells) + "</tr>")
-    return ("<table class='raftlab-status'><thead><tr>" + head + "</tr></thead><tbody>" +
-            "".join(body) + "</tbody></table>")
+    return (f"<table class='raftlab-status' style='{_TABLE}'><thead><tr>" + head +
+            "</tr></thead><tbody>" + "".join(body) + "</tbody></table>")
 
 
 def cut_links(cuts: Sequence[str]) -> str:
@@ -108,7 +116,24 @@ def legend() -> str:
                         (ROLE_COLORS["leader"], "| AppendEntries round")]:
         items.append(f"<span style='margin-left:10px;white-space:nowrap;color:{color}'>{text}"
                      "</span>")
-    return "<div class='raftlab-legend' style='font-size:11px'>" + "".join(items) + "</div>"
+    return (f"<div class='raftlab-legend' style='{_LEGEND}'>" + " ".join(items) + "</div>")
+
+
+def log_legend() -> str:
+    """The log view's legend (``raftlab.plots.log_grid``'s marks), in HTML like ``legend``."""
+    items = ["<span style='white-space:nowrap;margin-left:10px'>cell: an entry, coloured and "
+             "numbered by its term</span>",
+             "<span style='white-space:nowrap;margin-left:10px'><span style='display:"
+             "inline-block;width:12px;height:9px;border:2px solid black;margin-right:3px'>"
+             "</span>committed</span>",
+             "<span style='white-space:nowrap;margin-left:10px'><span style='display:"
+             "inline-block;width:12px;height:9px;border:1px dashed black;margin-right:3px'>"
+             "</span>not committed</span>",
+             "<span style='white-space:nowrap;margin-left:10px'>▲ agrees with the leader up "
+             "to here</span>",
+             f"<span style='white-space:nowrap;margin-left:10px;color:{OKABE_ITO['vermillion']}'>"
+             "▶ the leader's nextIndex (its last AppendEntries)</span>"]
+    return (f"<div class='raftlab-log-legend' style='{_LEGEND}'>" + " ".join(items) + "</div>")
 
 
 def safety_banner(violations: Sequence[str]) -> str:

@@ -16,14 +16,17 @@ from __future__ import annotations
 import math
 from typing import Any, Iterable, Optional, Sequence
 
+from matplotlib.collections import PatchCollection
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from .analysis import (agreement, as_trace, check_window, disconnect_spans, index_window,
-                       link_cut_spans, log_views, message_fates, node_count, partition_spans,
-                       role_spans, vote_answers)
+                       link_cut_spans, log_views, message_fates, next_indices, node_count,
+                       partition_spans, role_spans, vote_answers)
 from .formatting import format_ms
+from .validation import check_int
 
 __all__ = ["OKABE_ITO", "ROLE_COLORS", "ROLES_DRAWN", "MESSAGE_COLORS", "VOTE_COLORS",
            "LINK_CUT_COLOR", "TERM_COLORS", "term_color", "timeline",
@@ -588,29 +591,39 @@ def terms(trace: Any, *, start: Optional[float] = None, end: Optional[float] = N
 
 # ------------------------------------------------------------------ logs
 MAX_CELLS = 60   # log indices drawn side by side; a longer log shows its last MAX_CELLS
+NUMBERED_CELLS = 40   # up to this many cells, each shows its term; more: each run's first
 
 
 def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
-             title: Optional[str] = None) -> Figure:
+             title: Optional[str] = None, last: int = MAX_CELLS) -> Figure:
     """Every node's log as a grid: one row per node, one cell per index, coloured by the
-    entry's term (``term_color``, its number written in it). Committed entries (up to the
-    node's commit index) have a thick black border, the others a thin dashed one. ``at``
-    (virtual ms) rebuilds the logs as they were then from the trace alone (``log_views``).
+    entry's term (``term_color``, its number written in it; in a grid of over
+    ``NUMBERED_CELLS`` cells, only in the first cell of each run of one term in a row).
+    Committed entries (up to the node's commit index) have a thick black border, the others a
+    thin dashed one. ``at``
+    (virtual ms) rebuilds the logs as they were then from the trace alone (``log_views``);
+    ``last`` is how many indices are drawn at most (a longer log shows its last ones). The
+    cells are one ``PatchCollection`` (gid ``"entries"``), in ``cells`` order.
 
     For the leader, each follower's row shows (a black triangle under the cell) how far its
     log agrees with the leader's: the leader's matchIndex for it once the leader knows (the
-    leader's own matchIndex may lag: the trace does not carry it). nextIndex is not shown: it
-    is the leader's private state, which the trace does not record. Crashed nodes' rows are
-    hatched grey (their log is what they had when they crashed). ``fig.raftlab`` holds
-    ``cells`` (node, index, term, committed), ``commit`` and ``length`` per node,
-    ``leader`` and ``match`` (follower -> agreeing index)."""
+    leader's own matchIndex may lag: the trace does not carry it), and (a vermillion triangle
+    at the left edge of the cell, pointing into it) the leader's nextIndex for it: the index
+    its last AppendEntries to that follower began at, prev_log_index + 1, which the harness
+    records as ``next_index`` events (``raftlab.analysis.next_indices``); a follower it has
+    sent nothing yet in its term has none. Crashed nodes' rows are hatched grey (their log is
+    what they had when they crashed). ``fig.raftlab`` holds ``cells`` (node, index, term,
+    committed), ``commit`` and ``length`` per node, ``leader``, ``match`` (follower ->
+    agreeing index) and ``next`` (follower -> nextIndex)."""
     trace = as_trace(trace)
     views = log_views(trace, at)
     at = trace.end_time if at is None else float(at)
     leaders = [v for v in views if v.alive and v.role == "leader"]
     leader = max(leaders, key=lambda v: v.term) if leaders else None
+    nxt = {} if leader is None else next_indices(trace, leader.node, leader.term, at)
     longest = max((len(v.terms) for v in views), default=0)
-    first = max(1, longest - MAX_CELLS + 1)
+    check_int("last (how many log indices to draw)", last, 1)
+    first = max(1, longest - last + 1)
     n = len(views)
     if ax is None:
         width = min(14.0, 2.6 + 0.32 * max(longest - first + 1, 8))
@@ -620,8 +633,15 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
         fig = ax.figure
     info: dict[str, Any] = {"at": at, "cells": [], "commit": {}, "length": {},
                             "leader": None if leader is None else leader.node, "match": {},
+                            "next": {},
                             "first_index": first, "last_index": longest}
     y = {v.node: float(n - 1 - v.node) for v in views}
+    # every entry is a cell of one collection (one artist: drawing hundreds stays fast)
+    cells: list[Rectangle] = []
+    faces: list[tuple] = []
+    widths: list[float] = []
+    styles: list[str] = []
+    every_number = sum(max(0, len(v.terms) - first + 1) for v in views) <= NUMBERED_CELLS
     for v in views:
         row = y[v.node]
         info["commit"][v.node] = v.commit
@@ -634,25 +654,37 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
             t = v.terms[index - 1]
             committed = index <= v.commit
             info["cells"].append((v.node, index, t, committed))
-            ax.add_patch(Rectangle((index - 0.42, row - 0.38), 0.84, 0.76,
-                                   facecolor=term_color(t), alpha=1.0 if committed else 0.55,
-                                   edgecolor="black", lw=2.0 if committed else 0.8,
-                                   ls="-" if committed else "--", zorder=2,
-                                   gid=f"entry:{v.node}:{index}:{t}"))
-            ax.text(index, row, str(t), ha="center", va="center", fontsize=7, zorder=3)
+            cells.append(Rectangle((index - 0.42, row - 0.38), 0.84, 0.76))
+            faces.append(to_rgba(term_color(t), 1.0 if committed else 0.55))
+            widths.append(2.0 if committed else 0.8)
+            styles.append("-" if committed else "--")
+            if every_number or index == first or v.terms[index - 2] != t:
+                ax.text(index, row, str(t), ha="center", va="center", fontsize=7, zorder=3)
         if leader is not None and v.node != leader.node and v.alive:
             k = agreement(leader.terms, v.terms)
             info["match"][v.node] = k
             if k >= first:
                 ax.scatter([k], [row - 0.47], marker="^", s=22, color="black", zorder=4,
                            gid=f"match:{v.node}:{k}")
+        if v.node in nxt:
+            k = nxt[v.node]
+            info["next"][v.node] = k
+            if k >= first:
+                ax.scatter([k - 0.5], [row], marker=">", s=40, color=OKABE_ITO["vermillion"],
+                           edgecolors="white", linewidths=0.5, zorder=4,
+                           gid=f"next:{v.node}:{k}")
+    if cells:
+        ax.add_collection(PatchCollection(cells, facecolors=faces, edgecolors="black",
+                                          linewidths=widths, linestyles=styles, zorder=2,
+                                          gid="entries"))
     labels = []
     for v in views:
         what = "crashed" if not v.alive else f"{v.role}, t{v.term}"
         labels.append(f"node {v.node} ({what})")
     ax.set_yticks([y[v.node] for v in views], labels)
     ax.set_ylim(-0.7, n - 0.3)
-    ax.set_xlim(first - 0.7, max(longest, first + 7) + 0.7)
+    right = max([longest, first + 7, *info["next"].values()])
+    ax.set_xlim(first - 0.7, right + 0.7)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("log index")
     ax.tick_params(axis="y", length=0)
@@ -667,6 +699,9 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
     if info["match"]:
         handles.append(Line2D([], [], marker="^", ls="", color="black",
                               label="agrees with the\nleader up to here"))
+    if info["next"]:
+        handles.append(Line2D([], [], marker=">", ls="", color=OKABE_ITO["vermillion"],
+                              label="leader's nextIndex\n(its last\nAppendEntries)"))
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8,
               frameon=False)
     if title is None:

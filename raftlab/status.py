@@ -23,6 +23,8 @@ from .validation import check_int
 
 __all__ = ["NodeStatus", "TraceDigest", "describe_event"]
 
+#: Kinds besides ``next_index`` that change what ``log_grid`` draws (``log_changes``).
+_LOG_VIEW_KINDS = frozenset({"append", "truncate", "commit", "state", "crash", "restart"})
 #: Whether traces record every node's log (``append``, ``truncate``) and commit index
 #: (``commit``); when they do not, the status shows only what nodes applied.
 LOG_EVENTS = "append" in KINDS
@@ -56,10 +58,10 @@ class NodeStatus:
 class TraceDigest:
     """Folds a trace's events into per-node status; call ``update()`` after the trace grows.
 
-    ``recent`` keeps the last ``last`` events, leaving out AppendEntries traffic (heartbeats)
-    unless ``heartbeats`` is true, and timer bookkeeping (``timer`` events: set, cancel, fire)
-    unless ``timers`` is true; an election timer that fires is still shown, as its ``timeout``
-    event. ``violations`` is the election-safety checker's verdict (``SafetyMonitor``)."""
+    ``recent`` keeps the last ``last`` events, leaving out AppendEntries traffic (heartbeats,
+    and the ``next_index`` events that go with them) unless ``heartbeats`` is true, and timer
+    bookkeeping (``timer`` events: set, cancel, fire) unless ``timers`` is true; an election
+    timer that fires is still shown, as its ``timeout`` event. ``violations`` is the election-safety checker's verdict (``SafetyMonitor``)."""
 
     def __init__(self, trace: Any, last: int = 12, heartbeats: bool = False,
                  timers: bool = False) -> None:
@@ -78,6 +80,10 @@ class TraceDigest:
         self.heartbeats = heartbeats
         self.timers = timers
         self.recent: deque[Any] = deque(maxlen=last)  # named events
+        #: How many events so far change what ``raftlab.plots.log_grid`` draws (log events,
+        #: roles and terms, crashes and restarts, ``next_index``): a view redraws the logs
+        #: only when it grew.
+        self.log_changes = 0
         self._safety = SafetyMonitor(trace)
         self.violations: list[str] = self._safety.violations
 
@@ -101,7 +107,14 @@ class TraceDigest:
                 if self.timers:
                     keep(e)
                 continue
+            if kind == "next_index":   # replication bookkeeping, shown with the heartbeats
+                self.log_changes += 1
+                if self.heartbeats:
+                    keep(e)
+                continue
             keep(e)
+            if kind in _LOG_VIEW_KINDS:
+                self.log_changes += 1
             if kind == "state":
                 term[e.node] = e.term
                 role[e.node] = e.role
@@ -181,6 +194,9 @@ def describe_event(e: Any) -> str:
         text = f"node {e.node} removed its log entries from index {e.index} on"
     elif kind == "commit":
         text = f"node {e.node}'s commit index is now {e.index}"
+    elif kind == "next_index":
+        text = (f"leader {e.node} sends node {e.peer} entries from index {e.index} "
+                f"(nextIndex, term {e.term})")
     elif kind == "config":
         text = f"set {e.setting} = {e.value!r}"
     elif kind == "timer":

@@ -44,6 +44,10 @@ KINDS: dict[str, tuple[str, ...]] = {
     "append": ("node", "index", "term"),     # an entry was added to a node's log at ``index``
     "truncate": ("node", "index"),           # a node's log lost its entries from ``index`` on
     "commit": ("node", "index"),             # a node's commit index changed to ``index``
+    # a leader's AppendEntries to ``peer`` began at ``index`` (its prev_log_index + 1: the
+    # nextIndex it used); recorded when that differs from the last one ``node`` sent ``peer``
+    # in ``term`` (so always for the first of a term), never for a repeat
+    "next_index": ("node", "peer", "term", "index"),
 }
 
 _TYPES: dict[str, Any] = {kind: namedtuple(kind.capitalize() + "Event", ("time", "kind") + fields)
@@ -51,7 +55,7 @@ _TYPES: dict[str, Any] = {kind: namedtuple(kind.capitalize() + "Event", ("time",
 
 Event = Any  # one of the named tuples above; all have .time and .kind
 
-_INT_FIELDS = {"node", "term", "candidate", "src", "dst", "id", "index", "a", "b"}
+_INT_FIELDS = {"node", "term", "candidate", "src", "dst", "id", "index", "a", "b", "peer"}
 _STR_FIELDS = {"role", "msg", "reason", "setting", "name", "action", "text"}
 _TIMER_ACTIONS = ("set", "cancel", "fire")
 _LOG_KINDS = ("append", "truncate", "commit")
@@ -214,7 +218,7 @@ def _check_event(i: int, ev: Any, last: float, n: Optional[int]) -> tuple:
     for name, value in zip(fields, ev[2:]):
         if name in _INT_FIELDS and (isinstance(value, bool) or not isinstance(value, int)):
             raise ValueError(f"{where}: field {name!r} must be an int, got {value!r}")
-        if name in ("node", "src", "dst", "candidate", "a", "b") and n is not None \
+        if name in ("node", "src", "dst", "candidate", "a", "b", "peer") and n is not None \
                 and not 0 <= value < n:
             raise ValueError(f"{where}: {name} {value} is not a node id (0..{n - 1})")
         if name in _STR_FIELDS and not isinstance(value, str):

@@ -9,9 +9,10 @@ One line opens it in JupyterLab::
 This module is the view only: it builds the widgets, hands each control to one call of a
 ``raftlab.lab_control.LabController`` (which calls the public ``Cluster`` API and records it,
 so ``lab.script()`` replays the session), and redraws from the controller's state: header,
-node rows, status table and last events as HTML (``raftlab.panel_html``), and the timeline of
-the recent window as a PNG (``raftlab.plots.timeline``). A bad value in a field (lo > hi, an
-empty partition group) shows the controller's message and changes nothing. The "request"
+node rows, status table and last events as HTML (``raftlab.panel_html``), the timeline of
+the recent window and every node's log now as PNGs (``raftlab.plots.timeline`` and
+``log_grid``). A bad value in a field (lo > hi, an empty partition group) shows the
+controller's message and changes nothing. The "request"
 control proposes a command (``LabController.request``: ``c.start`` on the leader or a chosen
 node) and shows whether it was accepted, at which index and term.
 """
@@ -29,16 +30,26 @@ from matplotlib.figure import Figure
 from . import panel_html
 from .cluster import Cluster
 from .lab_control import LabController, LabState, Outcome, parse_groups
-from .plots import timeline
+from .plots import log_grid, timeline
 from .recording import Recorder
 from .status import TraceDigest
 
-__all__ = ["ClusterLab", "parse_groups", "STEPS", "SPEEDS"]
+__all__ = ["ClusterLab", "parse_groups", "STEPS", "SPEEDS", "VIEWS_MIN_WIDTH"]
 
 #: The time-step buttons: label -> virtual ms.
 STEPS = {"+10 ms": 10, "+100 ms": 100, "+1 s": 1000}
 #: Play speeds: virtual ms advanced per tick.
 SPEEDS = (10, 20, 50, 100, 200, 500, 1000)
+#: The log view draws at most this many indices (the last ones): each cell costs drawing time.
+LOG_VIEW_INDICES = 12
+#: The narrowest the views (timeline, logs, status table) may be beside the controls; in a
+#: narrower notebook they go below them.
+VIEWS_MIN_WIDTH = "460px"
+
+
+def _full_width(**more: str) -> W.Layout:
+    """As wide as the views' column: no margin, which would push it out at the right."""
+    return W.Layout(width="100%", margin="0", **more)
 
 
 class ClusterLab:
@@ -49,7 +60,8 @@ class ClusterLab:
     ``lab.button("crash 2").click()`` finds a button by its current description;
     ``lab.script()`` is the recorded session as Python code; ``lab.tick()`` is one play step;
     ``lab.timeline_info`` is what the timeline view last drew, as data (``raftlab.plots``'
-    ``fig.raftlab``, plus its ``title``); ``lab.control`` is the headless controller behind it.
+    ``fig.raftlab``, plus its ``title``), ``lab.log_info`` what the log view last drew
+    (``log_grid``'s); ``lab.control`` is the headless controller behind it.
     """
 
     def __init__(self, cluster: Cluster, *, window: float = 3000, display: bool = True,
@@ -61,6 +73,7 @@ class ClusterLab:
         self._syncing = False
         # fixed margins (no layout engine): one draw per redraw keeps an action under 250 ms
         self._fig = Figure(figsize=(8.5, 3.1), dpi=72)
+        self._log_fig = Figure(figsize=(8.5, 2.0), dpi=72)
         self._build()
         self._attached()
         self._shown_at: Optional[int] = None
@@ -235,11 +248,21 @@ class ClusterLab:
                                      self.pre_vote, self.check_quorum])])
 
         # views
-        self.timeline = W.Image(format="png", layout=W.Layout(width="100%"))
+        self.timeline = W.Image(format="png", layout=_full_width())
         self.show_timeline = W.Checkbox(value=True, description="draw timeline", indent=False,
                                         tooltip="switch off for faster stepping on a slow machine")
         self.show_timeline.observe(self._on_show_timeline, "value")
-        self.status = W.HTML()
+        self.legend = W.HTML(panel_html.legend(), layout=_full_width())
+        # the log view: every node's log now (log_grid), with the leader's nextIndex
+        self.logs = W.Image(format="png", layout=_full_width())
+        self.log_legend = W.HTML(panel_html.log_legend(), layout=_full_width())
+        self.show_logs = W.Checkbox(value=True, description="draw logs", indent=False,
+                                    tooltip="every node's log now, coloured by term, with the "
+                                            "leader's nextIndex for each follower")
+        self.show_logs.observe(self._on_show_logs, "value")
+        self.log_info: dict = {}
+        self._logs_drawn: Optional[tuple[Cluster, int]] = None  # (cluster, log_changes) drawn
+        self.status = W.HTML(layout=_full_width(overflow="auto"))
         self.events = W.HTML()
         self.node_box = W.VBox()
         self.node_rows: list[tuple[W.HTML, W.Button, W.Button]] = []
@@ -247,10 +270,15 @@ class ClusterLab:
         controls = W.VBox([W.HTML("<b>Nodes</b>"), self.node_box, time_box, client_box, net_box,
                            timing_box],
                           layout=W.Layout(width="560px", min_width="560px", flex="0 0 560px"))
-        views = W.VBox([self.timeline, W.HBox([self.show_timeline, W.HTML(panel_html.legend())]),
+        # the views take what is left beside the controls, and move below them when that is
+        # under VIEWS_MIN_WIDTH (a narrow notebook), so nothing is ever clipped at the right
+        views = W.VBox([self.timeline, self.show_timeline, self.legend,
+                        self.logs, W.VBox([self.show_logs, self.log_legend]),
                         self.status, self.events],
-                       layout=W.Layout(flex="1 1 auto", min_width="0", max_width="720px"))
-        self.widget = W.VBox([self.header, self.warning, self.message, W.HBox([controls, views])])
+                       layout=W.Layout(flex=f"1 1 {VIEWS_MIN_WIDTH}", min_width=VIEWS_MIN_WIDTH,
+                                       max_width="720px"))
+        self.widget = W.VBox([self.header, self.warning, self.message,
+                              W.HBox([controls, views], layout=W.Layout(flex_flow="row wrap"))])
         self.widget.add_class("raftlab-lab")
 
     def _build_nodes(self, n: int) -> None:
@@ -422,6 +450,41 @@ class ClusterLab:
         self._show_settings(s.settings, numbers=False)
         if self.show_timeline.value:
             self.draw_timeline()
+        if self.show_logs.value:
+            self.draw_logs()
+
+    def _on_show_logs(self, change: dict) -> None:
+        display = None if change["new"] else "none"
+        self.logs.layout.display = self.log_legend.layout.display = display
+        if change["new"]:
+            self.draw_logs(force=True)
+
+    def draw_logs(self, force: bool = False) -> None:
+        """Draw every node's log as it is now (``raftlab.plots.log_grid``: entries coloured
+        by term, committed ones framed, the leader's nextIndex and agreement per follower)
+        into the log view; ``log_info`` says what was drawn. ``refresh`` does it while "draw
+        logs" is ticked, only if an event that changes the picture came since the last
+        drawing (``TraceDigest.log_changes``), unless ``force``."""
+        c = self.cluster
+        changes = self.digest.update().log_changes
+        drawn = self._logs_drawn
+        if not force and drawn is not None and drawn[0] is c and drawn[1] == changes:
+            return
+        self._logs_drawn = (c, changes)
+        fig = self._log_fig
+        fig.clear()
+        height = 0.85 + 0.3 * c.n   # inches: 0.3 per row, 0.5 below for the index axis
+        fig.set_size_inches(8.5, height)
+        ax = fig.add_axes((0.25, 0.5 / height, 0.73, 1 - 0.78 / height))
+        log_grid(c.trace, ax=ax, last=LOG_VIEW_INDICES,
+                 title="every node's log now (the leader's nextIndex: ▶)")
+        self.log_info = dict(getattr(fig, "raftlab"))
+        legend = ax.get_legend()
+        if legend is not None:
+            legend.remove()  # the panel shows it in HTML (panel_html.log_legend)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", pil_kwargs={"compress_level": 1})
+        self.logs.value = buf.getvalue()
 
     def _on_show_timeline(self, change: dict) -> None:
         self.timeline.layout.display = None if change["new"] else "none"

@@ -5,9 +5,11 @@ environment; on 127.0.0.1 with token auth, throw-away config/data/runtime/settin
 of notebook 05 so nothing is written back), open the notebook, check that JupyterLab does not
 ask about "official Jupyter news", Run All, then click "crash N" on the leader the page names,
 step time with "+1 s", and wait until the page names a new leader; then press play, see time
-run, pause, and see it stop. A screenshot of the panel is saved in tests/artifacts/ (and
-copied to $RAFTLAB_PANEL_PNG if set: docs/make_images.py makes the README's picture so). Last,
-click "request" and see the leader accept the command 1 at index 1.
+run, pause, and see it stop; click "request", see the leader accept the command 1 at index 1,
+and step 100 ms so that it is replicated. Check that the views (status table, legends, the
+timeline and the log view) fit the cell's output area, and save a screenshot of the panel in
+tests/artifacts/ (copied to $RAFTLAB_PANEL_PNG if set: docs/make_images.py makes the README's
+picture so). Last, narrow the window and check that the views still fit (below the controls).
 
 Outside CI the test is skipped only if /usr/bin/chromium is missing; with CI=true it never skips.
 """
@@ -181,6 +183,33 @@ def _time_on_page(page: Page) -> int:
     return int(m.group(1))
 
 
+def _check_the_views_fit(page: Page) -> None:
+    """The status table, the legends and the pictures end inside the cell's output area (the
+    area clips what sticks out at the right) and the table scrolls nothing away."""
+    out = page.evaluate(
+        """() => {
+            const panel = [...document.querySelectorAll('.raftlab-lab')].pop();
+            const area = panel.closest('.jp-OutputArea-output') || panel.parentElement;
+            const right = area.getBoundingClientRect().right;
+            const parts = {};
+            for (const sel of ['.raftlab-status', '.raftlab-legend', '.raftlab-log-legend',
+                               '.widget-image']) {
+                for (const el of panel.querySelectorAll(sel)) {
+                    const r = el.getBoundingClientRect();
+                    if (r.width > 0) parts[sel] = Math.max(parts[sel] || 0, r.right);
+                }
+            }
+            const table = panel.querySelector('.raftlab-status');
+            const box = table.parentElement;
+            return {right, parts, scroll: box.scrollWidth - box.clientWidth,
+                    width: area.getBoundingClientRect().width};
+        }""")
+    assert len(out["parts"]) == 4, out
+    for part, edge in out["parts"].items():
+        assert edge <= out["right"] + 0.5, (part, "sticks out of the output area", out)
+    assert out["scroll"] <= 0, ("the status table is wider than its box", out)
+
+
 def test_crash_the_leader_in_the_browser_and_see_a_new_one(lab_server):
     url, log = lab_server
     try:
@@ -252,15 +281,39 @@ def _crash_the_leader(url: str) -> None:
             paused = _time_on_page(page)
             page.wait_for_timeout(800)  # wall time: the play loop ticks every 250 ms
             assert _time_on_page(page) == paused and paused % 100 == 0
-            panel = page.locator(".raftlab-lab").last
-            panel.scroll_into_view_if_needed()
-            expect(panel.locator(".widget-image img, img.widget-image").first).to_be_visible()
-            panel.screenshot(path=str(shot))
-            # a client request: the leader accepts the command field's 1 at index 1
+            # a client request: the leader accepts the command field's 1 at index 1, and
+            # 100 ms later every live node has it, committed
+            logs = page.locator(".raftlab-lab").last.locator("img").nth(1)
+            empty = logs.get_attribute("src")
             page.get_by_role("button", name="request", exact=True).first.click()
             expect(page.locator(".raftlab-message").first).to_contain_text(
                 re.compile(r"node \d accepted 1 at index 1 in term \d+"), timeout=15_000)
+            # the pictures come after the text: wait for the log view with the leader's entry
+            page.wait_for_function("([img, src]) => img.getAttribute('src') !== src",
+                                   arg=[logs.element_handle(), empty], timeout=15_000)
+            before = [image.get_attribute("src"), logs.get_attribute("src")]
+            page.get_by_role("button", name="+100 ms", exact=True).first.click()
+            expect(header).to_contain_text(f"t = {paused + 100} ms", timeout=15_000)
+            # both pictures are redrawn (the followers' appends change the log view)
+            page.wait_for_function(
+                "([imgs, srcs]) => imgs.every((img, k) => img.getAttribute('src') !== srcs[k])",
+                arg=[[image.element_handle(), logs.element_handle()], before], timeout=15_000)
+            panel = page.locator(".raftlab-lab").last
+            panel.scroll_into_view_if_needed()
+            expect(panel.locator(".widget-image img, img.widget-image").first).to_be_visible()
+            expect(panel.locator(".raftlab-log-legend").first).to_be_visible()
+            # the leader's row: log 1, commit 1, applied 1
+            page.wait_for_function(
+                """() => [...document.querySelectorAll('.raftlab-status tbody tr')]
+                          .some(tr => / leader .* 1 1 1$/.test(
+                              tr.innerText.replace(/\\s+/g, ' ').trim()))""", timeout=15_000)
+            _check_the_views_fit(page)
+            panel.screenshot(path=str(shot))
             expect(page.get_by_text(NEWS_QUESTION)).to_have_count(0)
+            # a narrower window: the views go below the controls, and still fit
+            page.set_viewport_size({"width": 1000, "height": 1000})
+            page.wait_for_timeout(500)
+            _check_the_views_fit(page)
         finally:
             browser.close()
     assert shot.stat().st_size > 10_000

@@ -189,10 +189,17 @@ def test_log_grid_draws_every_entry_coloured_by_term_and_commit_marked():
     lv = views[leader]
     assert info["match"] == {v.node: agreement(lv.terms, v.terms) for v in views
                              if v.node != leader and v.alive}
-    for node, index, term, committed in info["cells"]:
-        patch = next(a for a in fig.findobj() if a.get_gid() == f"entry:{node}:{index}:{term}")
-        assert matplotlib.colors.to_hex(patch.get_facecolor()[:3]) == term_color(term).lower()
-        assert patch.get_linewidth() == (2.0 if committed else 0.8)
+    entries = next(a for a in fig.findobj() if a.get_gid() == "entries")
+    faces, widths = entries.get_facecolor(), entries.get_linewidth()
+    assert len(faces) == len(widths) == len(info["cells"])
+    for (node, index, term, committed), face, width in zip(info["cells"], faces, widths):
+        assert matplotlib.colors.to_hex(face[:3]) == term_color(term).lower()
+        assert face[3] == (1.0 if committed else 0.55)
+        assert width == (2.0 if committed else 0.8)
+    centres = [tuple(round(float(v.min() + v.max()) / 2, 6) for v in p.vertices.T)
+               for p in entries.get_paths()]      # each cell's centre: (index, row)
+    n = len(views)
+    assert centres == [(float(index), float(n - 1 - node)) for node, index, _, _ in info["cells"]]
 
 
 def test_log_grid_at_a_past_moment_shows_the_entries_later_overwritten():
@@ -236,3 +243,29 @@ def test_timeline_marks_log_changes_only_when_asked():
             for e in c.trace.of("append", "truncate", "commit")]
     assert marked["log_marks"] == want
     assert {k: v for k, v in marked.items() if k != "log_marks"} == plain
+
+
+def test_a_large_grid_writes_each_terms_number_once_per_run_and_last_limits_the_indices():
+    c = diverging()
+    small = log_grid(c)
+    cells = small.raftlab["cells"]
+    assert len(cells) <= 40
+    assert len(small.axes[0].texts) == len(cells)          # every cell numbered
+    c.run_for(10)
+    leader = c.check_one_leader()
+    for k in range(8):
+        c.start(leader, 500 + k)
+    c.run_for(400)
+    big = log_grid(c)
+    cells = big.raftlab["cells"]
+    assert len(cells) > 40
+    runs = [(node, index) for k, (node, index, term, _) in enumerate(cells)
+            if k == 0 or cells[k - 1][0] != node or cells[k - 1][2] != term]
+    assert [(float(t.get_position()[0]), t.get_text()) for t in big.axes[0].texts] == \
+        [(float(index), str(term)) for node, index, term, _ in cells if (node, index) in runs]
+    few = log_grid(c, last=5).raftlab
+    longest = max(few["length"].values())
+    assert few["first_index"] == longest - 4 and {i for _, i, _, _ in few["cells"]} == \
+        set(range(longest - 4, longest + 1))
+    with pytest.raises(ValueError, match="last"):
+        log_grid(c, last=0)

@@ -59,7 +59,7 @@ def test_status_table_has_one_row_per_node():
             row(2, "follower", 3, voted_for=None, since=None, connected=False),
             row(3, "down", 2, voted_for=1, since=7.0, connected=False)]
     table = panel_html.status_table(rows)
-    assert table.startswith("<table class='raftlab-status'>")
+    assert table.startswith("<table class='raftlab-status' style='font-size:12px;")
     cells = [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r)
              for r in re.findall(r"<tr>(.*?)</tr>", table)]
     assert cells == [
@@ -121,3 +121,21 @@ def test_legend_names_every_mark_of_the_timeline():
                  "election timeout", "vote granted", "vote denied", "AppendEntries round"):
         assert item in text
     assert ROLE_COLORS["precandidate"] in panel_html.legend()
+
+
+def test_the_status_table_is_compact_and_its_headings_may_wrap():
+    """Nine columns fit beside the controls at JupyterLab's default width (the browser test
+    measures it): small text, narrow padding, headings allowed to break between words."""
+    table = panel_html.status_table([NodeRow(0, "leader", 1, 0, None, True, 3, 4, 3)])
+    heads = re.findall(r"<th style='([^']*)'>", table)
+    assert len(heads) == 9 and all("nowrap" not in h and "padding:0 4px" in h for h in heads)
+
+
+def test_log_legend_names_every_mark_of_the_log_grid():
+    out = panel_html.log_legend()
+    text = text_of(out)
+    assert "class='raftlab-log-legend'" in out
+    for item in ("coloured and numbered by its term", "committed", "not committed",
+                 "agrees with the leader", "nextIndex"):
+        assert item in text
+    assert "white-space:normal" in panel_html.legend() and "white-space:normal" in out

@@ -37,7 +37,8 @@ def test_every_event_has_time_kind_and_its_fields() -> None:
         assert tuple(getattr(event, name) for name in fields) == tuple(event)[2:]
         seen.add(event.kind)
     assert {"state", "timeout", "vote", "send", "deliver", "drop", "crash", "restart",
-            "partition", "heal", "start", "apply", "config", "connect"} <= seen
+            "partition", "heal", "start", "apply", "config", "connect", "append", "commit",
+            "next_index"} <= seen
 
 
 def test_json_round_trip_gives_the_same_text_and_events() -> None:

@@ -20,7 +20,7 @@ pytest.importorskip("matplotlib")
 
 from raftlab import Cluster, check_election_safety  # noqa: E402
 from raftlab.formatting import format_ms  # noqa: E402
-from raftlab.widgets import SPEEDS, ClusterLab, parse_groups  # noqa: E402
+from raftlab.widgets import SPEEDS, VIEWS_MIN_WIDTH, ClusterLab, parse_groups  # noqa: E402
 
 from planted import Forgetful, Grumpy  # noqa: E402
 from scenarios import split_terms  # noqa: E402
@@ -311,7 +311,7 @@ def test_status_table_comes_from_the_trace():
         assert r.since_heartbeat == (now - hb[-1] if hb else None)
         if r.node != leader:
             assert 0 <= r.since_heartbeat <= lab.cluster.config.heartbeat_interval + 10
-            assert f"<td style='padding:0 6px'>{r.since_heartbeat:.0f} ms</td>" in lab.status.value
+            assert f">{r.since_heartbeat:.0f} ms</td>" in lab.status.value
 
 
 def test_request_button_sends_the_next_command_to_the_leader():
@@ -337,7 +337,7 @@ def test_request_button_sends_the_next_command_to_the_leader():
     assert [(e.node, e.index, e.command) for e in lab.cluster.trace.of("start")] == \
         [(leader, 1, 1), (leader, 2, 2)]
     lab.button("+1 s").click()                      # followers apply after a heartbeat
-    assert "<th style='padding:0 6px;white-space:nowrap'>applied</th>" in lab.status.value
+    assert ">applied</th></tr></thead>" in lab.status.value
     assert [r.applied for r in lab.control.state().rows] == [2] * 5
     follower = (leader + 1) % 5
     lab.request_to.value, lab.command.value = follower, "x"
@@ -374,6 +374,7 @@ def test_panel_shows_a_visible_warning_on_a_safety_violation():
 def test_script_replays_the_session_exactly():
     lab = make_lab()
     lab.show_timeline.value = False  # speed; the drawn views are tested above
+    lab.show_logs.value = False
     lab.button("+1 s").click()
     leader = lab.cluster.leader()
     lab.button(f"crash {leader}").click()
@@ -467,6 +468,7 @@ def test_play_without_an_event_loop_explains_itself():
 def test_play_and_pause_on_an_event_loop():
     lab = make_lab()
     lab.show_timeline.value = False
+    lab.show_logs.value = False
     lab.tick_seconds = 0
     lab.speed.value = 20
     seen: list[float] = []
@@ -497,6 +499,7 @@ def test_play_and_pause_on_an_event_loop():
 def test_play_stops_when_a_tick_fails():
     lab = make_lab(n=3, seed=1, node_class=Grumpy)
     lab.show_timeline.value = False
+    lab.show_logs.value = False
     lab.tick_seconds = 0
     lab.speed.value = 100
 
@@ -537,6 +540,7 @@ def random_session(seed: int, steps: int, timeline: bool) -> None:
     rng = random.Random(seed)
     lab = make_lab(n=rng.choice([3, 5]), seed=rng.randrange(1000))
     lab.show_timeline.value = timeline
+    lab.show_logs.value = timeline   # both views drawn, or neither (speed)
     n = lab.cluster.n
 
     def action() -> str:
@@ -628,6 +632,7 @@ def test_timeline_can_be_switched_off_and_on():
 def test_timeline_window_is_narrowed_in_a_vote_storm():
     lab = make_lab(reliable=False)
     lab.show_timeline.value = False
+    lab.show_logs.value = False
     lab.button("split vote").click()
     for _ in range(3):
         lab.button("+1 s").click()
@@ -659,3 +664,57 @@ def test_in_a_kernel_it_displays_itself_once_and_plays():
                         for o in cell.outputs) for cell in nb.cells]
     assert widget_views == [0, 1, 1, 1, 0]
     assert [o["text"] for o in nb.cells[4].outputs] == ["True True play\n"]
+
+
+# ---------------------------------------------------------------- the log view
+def test_log_view_shows_the_logs_and_the_leaders_next_index_from_the_trace():
+    from raftlab.analysis import log_views, next_indices
+
+    lab = make_lab()
+    lab.show_timeline.value = False
+    leader = elected(lab)
+    follower = (leader + 1) % 5
+    lab.button("request").click()
+    lab.button("+100 ms").click()
+    lab.button(f"disconnect {follower}").click()
+    for _ in range(2):
+        lab.button("request").click()
+    lab.button("+1 s").click()           # the next heartbeats start where the entries ended
+    assert lab.logs.value[:8] == b"\x89PNG\r\n\x1a\n"
+    info = lab.log_info
+    trace, term = lab.cluster.trace, lab.cluster.get_state(leader)[0]
+    assert info["leader"] == leader
+    assert info["length"] == {v.node: len(v.terms) for v in log_views(trace)}
+    assert info["length"][leader] == 3 and info["length"][follower] == 1
+    assert info["next"] == next_indices(trace, leader, term)
+    assert info["next"][follower] == 2 and info["next"][(leader + 2) % 5] == 4
+    assert "nextIndex" in lab.log_legend.value
+
+
+def test_log_view_is_redrawn_only_when_the_logs_change_and_can_be_switched_off():
+    lab = make_lab()
+    lab.show_timeline.value = False
+    leader = elected(lab)
+    png = lab.logs.value
+    lab.button("+10 ms").click()          # heartbeats only: nothing the log view shows
+    assert lab.logs.value is png or lab.logs.value == png
+    lab.button("request").click()
+    assert lab.logs.value != png and lab.log_info["length"][leader] == 1
+    lab.show_logs.value = False
+    assert lab.logs.layout.display == "none" == lab.log_legend.layout.display
+    png = lab.logs.value
+    lab.button("request").click()
+    assert lab.logs.value == png          # not redrawn while hidden
+    lab.show_logs.value = True
+    assert lab.logs.layout.display is None and lab.log_info["length"][leader] == 2
+    lab.button("reset").click()           # a new cluster: redrawn, empty
+    assert lab.log_info["length"] == {i: 0 for i in range(5)}
+
+
+def test_views_move_below_the_controls_when_the_notebook_is_narrow():
+    lab = make_lab()
+    row = lab.widget.children[-1]
+    controls, views = row.children
+    assert row.layout.flex_flow == "row wrap"
+    assert views.layout.min_width == VIEWS_MIN_WIDTH and controls.layout.min_width == "560px"
+    assert lab.legend in views.children and lab.logs in views.children
