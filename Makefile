@@ -12,6 +12,8 @@
 #   VENV=.venv-3.10       the virtual environment to create and use (default .venv); CI uses
 #                         one per Python version: make test PYTHON=python3.10 VENV=.venv-3.10
 #   PYTEST_ARGS='-k foo'  extra arguments for pytest
+#   TEST_WORKERS=auto     pytest-xdist processes for make test (auto: one per CPU; 0: none),
+#                         each running whole files (a notebook's cells stay in one kernel)
 #   LAB_ARGS='--port=9999' extra arguments for jupyter lab
 #   LAB_ROOT=notebooks    the folder jupyter lab serves
 
@@ -19,6 +21,7 @@ PYTHON ?= python3
 VENV ?= .venv
 MIN_PYTHON := 3.10
 PYTEST_ARGS ?=
+TEST_WORKERS ?= auto
 LAB_ARGS ?=
 LAB_ROOT ?= notebooks
 PIP_FLAGS ?= --disable-pip-version-check
@@ -74,7 +77,7 @@ lab: $(VENV)/.installed-lab
 	  $(VENV)/bin/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$(LAB_ROOT)" $(ALLOW_ROOT) $(LAB_ARGS)
 
 test: $(VENV)/.installed-test
-	$(VPY) -m pytest $(PYTEST_ARGS)
+	$(VPY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # A student's copy of the notebooks: same cells, no outputs (raftlab notebooks DIR).
 student-notebooks: $(VENV)/.installed-lab
