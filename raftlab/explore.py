@@ -47,6 +47,7 @@ trace feeds the plots, the tables, the safety checker and ``ClusterLab`` unchang
 
 from __future__ import annotations
 
+import functools
 import math
 import pickle
 import random
@@ -60,7 +61,7 @@ from .config import RaftConfig
 from .environment import NodeEnv
 from .errors import CheckFailed
 from .messages import (MESSAGE_TYPES, LogEntry)
-from .monitors import MonitoredEnv, NodeError, RuleMonitor, RuleViolation
+from .monitors import MonitoredCluster, MonitoredEnv, NodeError, RuleMonitor, RuleViolation
 from .node import RaftNode
 from .persister import Persister
 from .protocol import check_node_class, check_node_instance
@@ -154,15 +155,41 @@ class ExploreResult:
     def states_per_second(self) -> float:
         return self.states / self.elapsed if self.elapsed > 0 else math.inf
 
-    def replay(self) -> Cluster:
+    def replay(self, monitors: bool = False) -> Cluster:
         """A ``Cluster`` of ``node_class`` that ran the counterexample (one step per virtual
         ms: timers and message delays are scripted, every other part is the normal harness),
-        stopped just after its last step: its trace shows the violation. Without a
-        violation, ``ValueError``."""
+        stopped just after its last step: its trace shows the violation. With ``monitors``,
+        the grader's rule monitors watch the replay (``early-election`` aside) and raise the
+        violation as ``RuleViolation`` at the step that breaks it (``exc.cluster`` is the
+        cluster); the explorer's own checks (Log Matching, Leader Completeness, State Machine
+        Safety) are read from the trace instead. Without a violation, ``ValueError``."""
         if self.violation is None:
             raise ValueError("nothing to replay: the search found no violation "
                              f"({self.states:,} states explored)")
-        return _replay(self)
+        return _replay(self, check_bool("monitors", monitors))
+
+    @property
+    def code(self) -> str:
+        """One line of Python that runs this search again and replays its counterexample."""
+        name = getattr(self.node_class, "__qualname__", "Raft")
+        args = ", ".join(f"{k}={v!r}" for k, v in self.settings.items())
+        return f"raftlab.explore.explore(n={self.n}, node_class={name}, {args}).replay()"
+
+    def report(self) -> str:
+        """The result as the grader prints it: a go-test-like line, then the violation, the
+        rule, the counterexample step by step and how to replay it."""
+        label = (f"Exploration ({self.n} nodes, every ordering up to {self.depth} steps, "
+                 f"{self.states:,} states) [stricter than the Go lab]")
+        if self.violation is None:
+            return f"--- PASS: {label}"
+        v = self.violation
+        lines = [f"--- FAIL: {label}", f"        {v}"]
+        if v.rule in RULES:
+            lines += [f"        rule: {RULES[v.rule].figure2}", f"        hint: {RULES[v.rule].hint}"]
+        lines.append(f"        shortest schedule ({len(self.counterexample)} steps):")
+        lines += [f"          {k:2}. {step}" for k, step in enumerate(self.counterexample, 1)]
+        lines.append(f"        replay: {self.code}")
+        return "\n".join(lines)
 
     def __str__(self) -> str:
         bound = "every schedule" if self.complete else "schedules"
@@ -706,7 +733,8 @@ class _World:
                crashes_left: int, next_cmd: int) -> tuple:
         self._load(i, slots[i])
         env = self.envs[i]
-        env.stop()
+        env.alive = False  # NodeEnv.stop, without a simulator's timers to cancel
+        env._timers = {}
         if self.tracker is not None:
             self.tracker.crashed(i)
         try:
@@ -999,6 +1027,15 @@ class _TimerScript:
         return next(self._fires, None)  # past the schedule: never
 
 
+class _MonitoredScriptedEnv(MonitoredEnv):
+    """``_ScriptedEnv`` with the grader's rule monitors (no timing rule: time is scripted)."""
+
+    __slots__ = ()
+    timed = False
+    script: Any = None
+    set_timer = _ScriptedEnv.set_timer
+
+
 class _ReplayCluster(Cluster):
     """A ``Cluster`` whose network delays and node timers follow a scripted schedule."""
 
@@ -1008,12 +1045,33 @@ class _ReplayCluster(Cluster):
         return self.chooser
 
 
-def _replay(result: ExploreResult) -> Cluster:
+class _MonitoredReplayCluster(MonitoredCluster):
+    """``_ReplayCluster`` with the grader's rule monitors."""
+
+    chooser: Any = None
+    replay_env: Any = None
+
+    def __init__(self, n: int, seed: int = 0, **kwargs: Any) -> None:
+        self.monitor = RuleMonitor(self)
+        self.env_class = functools.partial(self.replay_env,  # type: ignore[assignment]
+                                           monitor=self.monitor)
+        Cluster.__init__(self, n, seed, **kwargs)
+
+    def _network_chooser(self) -> Any:
+        return self.chooser
+
+
+def _replay(result: ExploreResult, monitors: bool) -> Cluster:
     messages, timers, expected = result._script
-    env_class = type("ReplayEnv", (_ScriptedEnv,), {"__slots__": (),
-                                                    "script": _TimerScript(timers)})
-    cls = type("ReplayCluster", (_ReplayCluster,), {"env_class": env_class,
-                                                     "chooser": _ScriptedChooser(messages)})
+    script = {"__slots__": (), "script": _TimerScript(timers)}
+    chooser = _ScriptedChooser(messages)
+    if monitors:
+        env = type("ReplayEnv", (_MonitoredScriptedEnv,), script)
+        cls: Any = type("ReplayCluster", (_MonitoredReplayCluster,),
+                        {"replay_env": env, "chooser": chooser})
+    else:
+        env = type("ReplayEnv", (_ScriptedEnv,), script)
+        cls = type("ReplayCluster", (_ReplayCluster,), {"env_class": env, "chooser": chooser})
     c = cls(result.n, seed=0, node_class=result.node_class, reliable=False,
             latency=(0, _LATENCY_SPAN), long_delays=True)
     for k, step in enumerate(result.counterexample, 1):
