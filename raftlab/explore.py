@@ -69,8 +69,8 @@ from .rules import RULES
 from .sim import Simulator
 from .validation import check_bool, check_int
 
-__all__ = ["explore", "ExploreResult", "Step", "Violation", "MAX_EXPLORE_NODES",
-           "explore_bugs"]
+__all__ = ["explore", "explore_part", "explore_bugs", "ExploreResult", "Step", "Violation",
+           "MAX_EXPLORE_NODES", "PART_SETTINGS", "CHECKED_RULES", "STEP_MS"]
 
 #: The largest cluster ``explore`` accepts (the number of orderings grows very fast with n).
 MAX_EXPLORE_NODES = 7
@@ -178,8 +178,8 @@ class ExploreResult:
     def report(self) -> str:
         """The result as the grader prints it: a go-test-like line, then the violation, the
         rule, the counterexample step by step and how to replay it."""
-        label = (f"Exploration ({self.n} nodes, every ordering up to {self.depth} steps, "
-                 f"{self.states:,} states) [stricter than the Go lab]")
+        label = (f"Exploration ({self.n} nodes, {self.reach}, {self.states:,} states) "
+                 f"[stricter than the Go lab]")
         if self.violation is None:
             return f"--- PASS: {label}"
         v = self.violation
@@ -191,11 +191,19 @@ class ExploreResult:
         lines.append(f"        replay: {self.code}")
         return "\n".join(lines)
 
+    @property
+    def reach(self) -> str:
+        """How far the search went, in words."""
+        if self.violation is not None:
+            return f"every ordering up to {self.depth - 1} steps, then a violation"
+        if self.complete:
+            return f"every ordering up to {self.depth} steps"
+        return (f"every ordering up to {self.depth - 1} steps and some of {self.depth} "
+                f"(max_states reached)")
+
     def __str__(self) -> str:
-        bound = "every schedule" if self.complete else "schedules"
         head = (f"explored {self.states:,} states of {self.n} {self.node_class.__qualname__} "
-                f"node(s), {bound} up to {self.depth} steps "
-                f"({self.states_per_second:,.0f} states/s)")
+                f"node(s): {self.reach} ({self.states_per_second:,.0f} states/s)")
         if self.violation is None:
             return head + ": no violation"
         lines = [head, f"violation [{self.violation.rule}]: {self.violation}",
@@ -1040,9 +1048,14 @@ class _ReplayCluster(Cluster):
     """A ``Cluster`` whose network delays and node timers follow a scripted schedule."""
 
     chooser: Any = None
+    code = ""
 
     def _network_chooser(self) -> Any:
         return self.chooser
+
+    def rebuild_call(self) -> str:
+        """How to build this cluster again: the search, then its replay."""
+        return self.code
 
 
 class _MonitoredReplayCluster(MonitoredCluster):
@@ -1050,6 +1063,8 @@ class _MonitoredReplayCluster(MonitoredCluster):
 
     chooser: Any = None
     replay_env: Any = None
+    code = ""
+    rebuild_call = _ReplayCluster.rebuild_call
 
     def __init__(self, n: int, seed: int = 0, **kwargs: Any) -> None:
         self.monitor = RuleMonitor(self)
@@ -1068,10 +1083,11 @@ def _replay(result: ExploreResult, monitors: bool) -> Cluster:
     if monitors:
         env = type("ReplayEnv", (_MonitoredScriptedEnv,), script)
         cls: Any = type("ReplayCluster", (_MonitoredReplayCluster,),
-                        {"replay_env": env, "chooser": chooser})
+                        {"replay_env": env, "chooser": chooser, "code": result.code})
     else:
         env = type("ReplayEnv", (_ScriptedEnv,), script)
-        cls = type("ReplayCluster", (_ReplayCluster,), {"env_class": env, "chooser": chooser})
+        cls = type("ReplayCluster", (_ReplayCluster,), {"env_class": env, "chooser": chooser,
+                                                         "code": result.code})
     c = cls(result.n, seed=0, node_class=result.node_class, reliable=False,
             latency=(0, _LATENCY_SPAN), long_delays=True)
     for k, step in enumerate(result.counterexample, 1):
@@ -1237,13 +1253,45 @@ def _follow(world: _World, path: list) -> tuple[list[Step], tuple]:
     return steps, (tracker.messages, tracker.timers, expected)
 
 
-# ----------------------------------------------------------------- the bug clinic
-def explore_bugs(bugs: Optional[dict] = None, n: int = 3, max_depth: int = 12,
-                 max_states: int = 100_000, **kwargs: Any) -> dict[str, ExploreResult]:
-    """``explore`` over each class of the bug clinic (``raftlab.bugs.BUGS`` by default):
-    ``{name: result}``, with the shortest counterexample of every mistake found."""
+# ----------------------------------------------------------------- grading and the bug clinic
+#: What exploration looks at for each lab part: a crash (elections after restarts, and the
+#: persisted term and vote), client commands for the log, and a depth bound (the default
+#: number of states, 50,000, ends the search first).
+PART_SETTINGS: dict[str, dict[str, int]] = {
+    "3A": dict(crashes=1, commands=0, max_depth=12),
+    "3B": dict(crashes=0, commands=1, max_depth=12),
+    "3C": dict(crashes=1, commands=1, max_depth=12),
+    "all": dict(crashes=1, commands=1, max_depth=12),
+}
+#: The rules exploration checks (the timing rule ``early-election`` and the liveness rules
+#: of the ported tests are not among them).
+CHECKED_RULES = frozenset({
+    "step-down-request", "step-down-reply", "stale-vote", "one-vote", "vote-persisted",
+    "term-persisted", "term-monotonic", "up-to-date", "log-matching", "commit-current-term",
+    "election-safety", "leader-completeness", "state-machine-safety", "node-error"})
+
+
+def explore_part(node_class: Any, part: str = "3A", n: int = 3,
+                 max_depth: Optional[int] = None, max_states: int = 50_000,
+                 progress: bool = False) -> ExploreResult:
+    """``explore`` with the settings of a lab part (``PART_SETTINGS``): what
+    ``grade(..., explore=True)`` and ``raftlab grade --explore`` run."""
+    if part not in PART_SETTINGS:
+        raise ValueError(f"part must be one of {', '.join(PART_SETTINGS)}; got {part!r}")
+    settings = dict(PART_SETTINGS[part])
+    if max_depth is not None:
+        settings["max_depth"] = max_depth
+    return explore(n, node_class, settings.pop("max_depth"), max_states, progress=progress,
+                   **settings)
+
+
+def explore_bugs(bugs: Optional[dict] = None, max_states: int = 50_000,
+                 max_depth: Optional[int] = None) -> dict[str, ExploreResult]:
+    """``explore_part`` over each safety mistake of the bug clinic (``raftlab.bugs.BUGS`` by
+    default: those whose ``rule`` exploration checks, ``CHECKED_RULES``), each with its own
+    part's settings: ``{name: result}``."""
     if bugs is None:
         from .bugs import BUGS
         bugs = BUGS
-    return {name: explore(n, cls, max_depth, max_states, **kwargs)
-            for name, cls in bugs.items()}
+    return {name: explore_part(cls, cls.part, max_depth=max_depth, max_states=max_states)
+            for name, cls in bugs.items() if getattr(cls, "rule", None) in CHECKED_RULES}
