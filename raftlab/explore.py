@@ -149,6 +149,9 @@ class ExploreResult:
     violation: Optional[Violation]
     counterexample: list[Step]     #: a shortest schedule to the violation ([] if none)
     settings: dict = field(default_factory=dict)
+    #: inputs actually handed to a node; the rest of ``transitions`` were answered from the
+    #: memo (the same node state, input and monitors' memory seen before)
+    inputs_run: int = 0
     _script: Any = field(default=None, repr=False)
 
     @property
@@ -203,7 +206,7 @@ class ExploreResult:
 
     def __str__(self) -> str:
         head = (f"explored {self.states:,} states of {self.n} {self.node_class.__qualname__} "
-                f"node(s): {self.reach} ({self.states_per_second:,.0f} states/s)")
+                f"node(s): {self.reach}")
         if self.violation is None:
             return head + ": no violation"
         lines = [head, f"violation [{self.violation.rule}]: {self.violation}",
@@ -1170,7 +1173,8 @@ def explore(n: int = 3, node_class: Any = RaftNode, max_depth: int = 16,
         if bar is not None:
             bar.close()
         r = ExploreResult(n, node_class, states, transitions, depth, complete,
-                          time.perf_counter() - started, violation, [], settings)
+                          time.perf_counter() - started, violation, [], settings,
+                          len(world.memo))
         if violation is not None:
             r.counterexample, r._script = _follow(world, path)
         return r
