@@ -152,6 +152,7 @@ class ExploreResult:
     #: inputs actually handed to a node; the rest of ``transitions`` were answered from the
     #: memo (the same node state, input and monitors' memory seen before)
     inputs_run: int = 0
+    cpu_seconds: float = 0.0       #: CPU seconds of the search (steadier than wall time)
     _script: Any = field(default=None, repr=False)
 
     @property
@@ -1164,7 +1165,7 @@ def explore(n: int = 3, node_class: Any = RaftNode, max_depth: int = 16,
     check_bool("progress", progress)
     settings = dict(max_depth=max_depth, max_states=max_states, crashes=crashes, drops=drops,
                     commands=commands)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     world = _World(n, node_class, drops, crashes, commands)
     bar = _progress(progress, max_states)
 
@@ -1174,7 +1175,7 @@ def explore(n: int = 3, node_class: Any = RaftNode, max_depth: int = 16,
             bar.close()
         r = ExploreResult(n, node_class, states, transitions, depth, complete,
                           time.perf_counter() - started, violation, [], settings,
-                          len(world.memo))
+                          len(world.memo), time.process_time() - cpu_started)
         if violation is not None:
             r.counterexample, r._script = _follow(world, path)
         return r
@@ -1201,9 +1202,9 @@ def explore(n: int = 3, node_class: Any = RaftNode, max_depth: int = 16,
                     path = _path(parent, state) + [choice]
                     return result(len(parent), transitions, depth, False, _violation(exc),
                                   path)
-                if new in parent:
-                    continue
-                parent[new] = (state, choice)
+                link = (state, choice)
+                if parent.setdefault(new, link) is not link:
+                    continue  # seen before (one hash of the state, not two)
                 level.append(new)
                 if len(parent) >= max_states:
                     full = True

@@ -76,6 +76,19 @@ def test_replay_shows_two_leaders_in_the_clusters_trace():
     assert len(c.trace.of("deliver")) == len(delivered)
 
 
+def test_the_panel_reads_a_replay_like_any_cluster():
+    from raftlab.lab_control import LabController
+    from raftlab.plots import log_grid, message_diagram, timeline
+    c = explore(3, CountsReplies, max_depth=8).replay()
+    lab = LabController(c)
+    assert any("two leaders" in v for v in lab.state().violations)
+    import matplotlib.pyplot as plt
+    try:
+        assert timeline(c).raftlab and message_diagram(c).raftlab and log_grid(c).raftlab
+    finally:
+        plt.close("all")
+
+
 def test_replay_with_monitors_breaks_the_same_rule_at_the_last_step():
     r = explore(3, VotesTwice, max_depth=6)
     with pytest.raises(RuleViolation) as info:
@@ -167,3 +180,18 @@ def test_checked_rules_are_rules():
     assert "early-election" not in CHECKED_RULES
     safety_bugs = [c for c in BUGS.values() if c.rule in CHECKED_RULES]
     assert VotesTwice in safety_bugs and len(safety_bugs) < len(BUGS)
+
+
+def test_the_lab_skeleton_is_explored_without_error():
+    from raftlab.lab_init import skeleton
+    namespace: dict = {}
+    exec(compile(skeleton("all"), "raft.py", "exec"), namespace)
+    r = explore(3, namespace["Raft"], max_depth=6, crashes=1, commands=1)
+    # the untouched skeleton never becomes a candidate: its timers fire, nothing else happens
+    assert r.violation is None and r.complete and r.states > 1
+
+
+def test_a_progress_bar_changes_nothing():
+    quiet = explore(3, RaftNode, max_depth=4)
+    shown = explore(3, RaftNode, max_depth=4, progress=True)
+    assert (shown.states, shown.transitions) == (quiet.states, quiet.transitions)
