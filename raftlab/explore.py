@@ -25,8 +25,8 @@ not explored -- the node gets an ``rng`` whose every draw is the midpoint (``ran
 explored with that one draw. What is *not* explored: a message delivered twice (labrpc never
 duplicates), network partitions and cut links (a lost message is the same to a node; a
 partition is a pattern of losses, explored with ``drops=True``), the protocol variants
-(``pre_vote``, ``check_quorum``: their rules depend on elapsed time), and a node's calls to
-itself. A request sent by an instance that crashed stays in flight and may arrive once that
+(``pre_vote``, ``check_quorum``: their rules depend on elapsed time), and anything past
+``max_depth`` steps or ``max_states`` states. A request sent by an instance that crashed stays in flight and may arrive once that
 node is back (then its reply is lost), as in the simulator.
 
 Checked in every state reached (the first violation ends the search): the grader's Figure 2
@@ -54,13 +54,13 @@ import random
 import time
 from dataclasses import dataclass, field
 from types import MethodType
-from typing import Any, Callable, Iterator, NamedTuple, Optional
+from typing import Any, Iterator, NamedTuple, Optional
 
 from .cluster import Cluster
 from .config import RaftConfig
 from .environment import NodeEnv
 from .errors import CheckFailed
-from .messages import (MESSAGE_TYPES, LogEntry)
+from .messages import MESSAGE_TYPES, LogEntry
 from .monitors import MonitoredCluster, MonitoredEnv, NodeError, RuleMonitor, RuleViolation
 from .node import RaftNode
 from .persister import Persister

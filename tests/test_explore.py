@@ -195,3 +195,17 @@ def test_a_progress_bar_changes_nothing():
     quiet = explore(3, RaftNode, max_depth=4)
     shown = explore(3, RaftNode, max_depth=4, progress=True)
     assert (shown.states, shown.transitions) == (quiet.states, quiet.transitions)
+
+
+def test_raftlab_grade_explore_prints_the_schedule(tmp_path, capsys):
+    from pathlib import Path
+
+    from raftlab.cli import main
+    here = Path(__file__).parent
+    (tmp_path / "explore_nodes.py").write_text((here / "student_nodes.py").read_text())
+    status = main(["grade", f"{tmp_path / 'explore_nodes.py'}:VotesTwice", "--seeds", "1",
+                   "--network", "reliable", "--no-progress", "--explore"])
+    out = capsys.readouterr().out
+    assert status == 1
+    assert "--- FAIL: Exploration (3 nodes" in out and "shortest schedule" in out
+    assert "replay: raftlab.explore.explore(n=3, node_class=VotesTwice" in out
