@@ -1095,14 +1095,13 @@ def _replay(result: ExploreResult, monitors: bool) -> Cluster:
     c = cls(result.n, seed=0, node_class=result.node_class, reliable=False,
             latency=(0, _LATENCY_SPAN), long_delays=True)
     for k, step in enumerate(result.counterexample, 1):
-        c.run_until(k * STEP_MS - STEP_MS / 2)
-        if step.action == "crash":
+        c.run_until(k * STEP_MS)  # a message or timer of the schedule is due at this instant,
+        if step.action == "crash":  # or nothing is and the harness acts
             c.crash(step.node)
         elif step.action == "restart":
             c.restart(step.node)
         elif step.action == "start":
             c.start(step.node, step.message)
-        c.run_until(k * STEP_MS)
         if k <= len(expected):
             seen = tuple(None if env is None else (env._role, env._term) for env in c._envs)
             if seen != expected[k - 1]:

@@ -209,3 +209,20 @@ def test_raftlab_grade_explore_prints_the_schedule(tmp_path, capsys):
     assert status == 1
     assert "--- FAIL: Exploration (3 nodes" in out and "shortest schedule" in out
     assert "replay: raftlab.explore.explore(n=3, node_class=VotesTwice" in out
+
+
+def test_the_result_is_the_same_in_any_process():
+    import os
+    import subprocess
+    import sys
+    code = ("from raftlab.explore import explore; from raftlab.bugs import CountsReplies; "
+            "r = explore(3, CountsReplies, max_depth=8); print(r.states, r.transitions); "
+            "print(r)")
+    outs = []
+    for hash_seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        outs.append(done.stdout)
+    assert outs[0] == outs[1] and "election-safety" in outs[0]
