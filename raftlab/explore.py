@@ -26,8 +26,8 @@ explored with that one draw. What is *not* explored: a message delivered twice (
 duplicates), network partitions and cut links (a lost message is the same to a node; a
 partition is a pattern of losses, explored with ``drops=True``), the protocol variants
 (``pre_vote``, ``check_quorum``: their rules depend on elapsed time), and anything past
-``max_depth`` steps or ``max_states`` states. A request sent by an instance that crashed stays in flight and may arrive once that
-node is back (then its reply is lost), as in the simulator.
+``max_depth`` steps or ``max_states`` states. A request sent by an instance that crashed stays
+in flight and may arrive once that node is back (then its reply is lost), as in the simulator.
 
 Checked in every state reached (the first violation ends the search): the grader's Figure 2
 rule monitors (``raftlab.monitors``) on every input, except ``early-election``, which is about
@@ -189,7 +189,8 @@ class ExploreResult:
         v = self.violation
         lines = [f"--- FAIL: {label}", f"        {v}"]
         if v.rule in RULES:
-            lines += [f"        rule: {RULES[v.rule].figure2}", f"        hint: {RULES[v.rule].hint}"]
+            lines += [f"        rule: {RULES[v.rule].figure2}",
+                      f"        hint: {RULES[v.rule].hint}"]
         lines.append(f"        shortest schedule ({len(self.counterexample)} steps):")
         lines += [f"          {k:2}. {step}" for k, step in enumerate(self.counterexample, 1)]
         lines.append(f"        replay: {self.code}")
@@ -442,7 +443,7 @@ class _World:
         self.memo: dict[tuple, Any] = {}
         self.hists: list[tuple] = []
         self.hist_ids: dict[tuple, int] = {}
-        self.outbox: list = []           # calls made during a step: (src, dst, request)
+        self.outbox: list = []           # calls made during a step: (src, dst, request, booting)
         self.applied: list = []          # applies made during a step: (node, msg)
         self.booting = False
         self.tracker: Optional[_Tracker] = None
@@ -896,8 +897,9 @@ class _World:
                                    or me.entries[index] != (term, command)):
                 have = _entry(me.entries[index]) if index < len(me.entries) else "nothing"
                 raise _Broken("leader-completeness", f"node {i} is leader of term {me.term} "
-                              f"but holds {have} at index {index}, where {_entry((term, command))} "
-                              f"was committed by term {seen} (Leader Completeness)", i)
+                              f"but holds {have} at index {index}, where "
+                              f"{_entry((term, command))} was committed by term {seen} "
+                              f"(Leader Completeness)", i)
 
     def _check_leaders(self, slots: list, hist: dict) -> None:
         for j, s in enumerate(slots):
