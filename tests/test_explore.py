@@ -226,3 +226,36 @@ def test_the_result_is_the_same_in_any_process():
         assert done.returncode == 0, done.stderr
         outs.append(done.stdout)
     assert outs[0] == outs[1] and "election-safety" in outs[0]
+
+
+def test_replays_of_explored_schedules_reach_the_explored_states():
+    """Any schedule the search walks (crashes, restarts, losses, commands), replayed in a
+    Cluster, leaves every node with the role, term, log and commit index the search saw."""
+    import random
+
+    import raftlab.explore as ex
+    world = ex._World(3, RaftNode, True, 1, 1)
+    init = world.initial()
+    parent: dict = {init: None}
+    frontier = [init]
+    while len(parent) < 20_000:
+        level = []
+        for state in frontier:
+            for choice in world.choices(state):
+                new = world.step(state, choice)  # the reference breaks no rule
+                if parent.setdefault(new, (state, choice)) == (state, choice):
+                    level.append(new)
+        frontier = level
+    for state in random.Random(0).sample(frontier, 25):
+        steps, script = ex._follow(world, ex._path(parent, state))
+        result = ex.ExploreResult(3, RaftNode, 0, 0, len(steps), True, 0.0,
+                                  ex.Violation("x", "x"), steps, {}, 0, 0.0, script)
+        c = result.replay()
+        for i, slot in enumerate(state[:3]):
+            seen, env = world.infos[slot], c._envs[i]
+            assert seen.alive == (env is not None)
+            if env is not None:
+                node = env.node
+                assert (node.role, node.current_term, node.commit_index) == (
+                    seen.role, seen.term, seen.commit)
+                assert tuple((e.term, e.command) for e in node.log) == seen.entries
