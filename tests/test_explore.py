@@ -259,3 +259,51 @@ def test_replays_of_explored_schedules_reach_the_explored_states():
                 assert (node.role, node.current_term, node.commit_index) == (
                     seen.role, seen.term, seen.commit)
                 assert tuple((e.term, e.command) for e in node.log) == seen.entries
+
+
+class _ForgetfulLeader(RaftNode):
+    """Drops its log when it becomes leader of a term above 1."""
+
+    def _become_leader(self):
+        if self.current_term > 1:
+            del self.log[1:]
+        super()._become_leader()
+
+
+class _AppliesWrongCommands(RaftNode):
+    """Hands the service another command than the committed one."""
+
+    def _apply_committed(self):
+        from raftlab.node import ApplyMsg
+        while self.last_applied < self.commit_index:
+            self.last_applied += 1
+            self.env.apply(ApplyMsg(True, ("not", self.log[self.last_applied].command),
+                                    self.last_applied))
+
+
+class _GarblesCommands(RaftNode):
+    """Stores every entry it receives with another command (the same index and term)."""
+
+    def handle_request(self, src, msg):
+        from raftlab import AppendEntries, LogEntry
+        if type(msg) is AppendEntries and msg.entries:
+            garbled = tuple(LogEntry(e.term, ("garbled", e.command)) for e in msg.entries)
+            msg = AppendEntries(msg.term, msg.leader, msg.prev_log_index, msg.prev_log_term,
+                                garbled, msg.leader_commit)
+        return super().handle_request(src, msg)
+
+
+def test_the_explorers_own_checks_catch_what_no_monitor_does():
+    # the monitors compare terms only: two logs with one index and term but other commands
+    r = explore(3, _GarblesCommands, max_depth=8, commands=1, drops=False)
+    assert r.violation.rule == "log-matching" and "Log Matching" in r.violation.message
+    assert [s.action for s in r.counterexample][-3:] == ["start", "timer", "deliver"]
+    # a single server commits its command at once, crashes, restarts from its persisted log,
+    # and becomes leader of term 2 without the committed entry
+    r = explore(1, _ForgetfulLeader, max_depth=6, crashes=1, commands=1)
+    assert r.violation.rule == "leader-completeness"
+    assert [s.action for s in r.counterexample] == ["timer", "start", "crash", "restart",
+                                                    "timer"]
+    r = explore(1, _AppliesWrongCommands, max_depth=4, commands=1)
+    assert r.violation.rule == "state-machine-safety"
+    assert "applied ('not', 1) at index 1" in r.violation.message
