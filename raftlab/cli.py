@@ -1,7 +1,8 @@
 """The ``raftlab`` command (also ``python -m raftlab``).
 
 ``raftlab grade raft.py[:Raft] --part 3A --seeds 100`` grades a Raft node class (exit status 0
-when every test passed, 1 when some failed, 2 on a usage error).
+when every test passed, 1 when some failed, 2 on a usage error); ``--explore`` also searches
+every ordering of a small cluster's messages and timers (``raftlab.explore``).
 
 ``raftlab figure16 --trials 1000 --out fig16.png --csv fig16.csv`` reproduces both graphs of
 the Raft paper's Figure 16 and prints its headline numbers beside the paper's.
@@ -80,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     grd.add_argument("--workers", type=_arg(int, lambda v: check_int("workers", v, 1, 256)),
                      default=1, help="worker processes (default 1)")
     grd.add_argument("--no-progress", action="store_true", help="no progress bar")
+    grd.add_argument("--explore", action="store_true",
+                     help="also search every ordering of a 3-node cluster's messages and "
+                     "timers, and report a violation with its shortest schedule")
     grd.set_defaults(run=_grade)
 
     from .assignment import PARTS
@@ -158,7 +162,8 @@ def _grade(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     node_class = _load_class(parser, args.target)
     from .grading import grade
     report = grade(node_class, part=args.part, seeds=args.seeds, network=args.network,
-                   workers=args.workers, progress=False if args.no_progress else None)
+                   workers=args.workers, progress=False if args.no_progress else None,
+                   explore=args.explore)
     print(report)
     return 0 if report.passed else 1
 

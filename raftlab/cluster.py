@@ -117,7 +117,8 @@ class Cluster(ConfigChecks):
                                        persist_delay)
         self.sim = Simulator(seed)
         self.trace = Trace(n, meta={"seed": seed, **settings_meta(self.config, network_config)})
-        self.network = Network(self.sim, self.trace, n, network_config)
+        self.network = Network(self.sim, self.trace, n, network_config,
+                               self._network_chooser())
         self._harness_rng = self.sim.rng("harness")
         self.saved = [Persister() for _ in range(n)]
         self.applied: list[list[ApplyMsg]] = [[] for _ in range(n)]
@@ -234,6 +235,11 @@ class Cluster(ConfigChecks):
         for event in self.trace[start:]:
             if predicate(event):
                 return event
+        return None
+
+    def _network_chooser(self) -> Optional[Any]:
+        """What makes the network's random choices: None, for the seeded ``network`` stream
+        (``raftlab.explore``'s replay returns a scripted chooser instead)."""
         return None
 
     def _run_until(self, end: float) -> None:

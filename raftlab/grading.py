@@ -24,6 +24,7 @@ import random
 import time as time_module
 import traceback
 from concurrent.futures import ProcessPoolExecutor
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 
@@ -167,10 +168,13 @@ class GradeReport:
     seeds: tuple[int, ...]
     tests: tuple[TestResult, ...]
     failures: tuple[Failure, ...]
+    #: ``grade(..., explore=True)``: the ``raftlab.explore.ExploreResult`` of the part
+    exploration: Any = None
 
     @property
     def passed(self) -> bool:
-        return all(t.passed for t in self.tests)
+        return all(t.passed for t in self.tests) and (
+            self.exploration is None or self.exploration.violation is None)
 
     @property
     def warnings(self) -> list[str]:
@@ -351,7 +355,7 @@ def _worker_batch(args: tuple[str, bool, tuple[int, ...], bool]) -> list[_Outcom
 # ---------------------------------------------------------------------------- grade
 def grade(node_class: Any, part: str = "3A", seeds: Any = 100, network: str = "both",
           workers: int = 1, progress: Optional[bool] = None,
-          tests: Optional[Iterable[str]] = None) -> GradeReport:
+          tests: Optional[Iterable[str]] = None, explore: bool = False) -> GradeReport:
     """Run every test of ``part`` on ``seeds`` seeds and report, never stopping early.
 
     ``seeds``: a count (seeds 0..seeds-1) or an iterable of seeds. ``network``: "both",
@@ -359,6 +363,8 @@ def grade(node_class: Any, part: str = "3A", seeds: Any = 100, network: str = "b
     ``workers``: processes to spread the runs over (the report is the same for any number).
     ``progress``: a progress bar (tqdm) on stderr; by default on runs of 300 or more.
     ``tests``: only these tests (names as in the report, e.g. ``["TestInitialElection3A"]``).
+    ``explore``: also search every ordering of a 3-node cluster's messages and timers
+    (``raftlab.explore.explore_part``); a violation is reported with its shortest schedule.
     """
     check_node_class(node_class)
     if part not in PARTS:
@@ -380,7 +386,11 @@ def grade(node_class: Any, part: str = "3A", seeds: Any = 100, network: str = "b
     total = len(jobs) * len(seed_list)
     outcomes = _execute(node_class, jobs, seed_list, workers,
                         lambda: _progress_bar(total, progress))
-    return _report(node_class, part, seed_list, jobs, outcomes)
+    report = _report(node_class, part, seed_list, jobs, outcomes)
+    if explore:
+        from .explore import explore_part
+        report = dataclasses.replace(report, exploration=explore_part(node_class, part))
+    return report
 
 
 def _seeds(seeds: Any) -> tuple[int, ...]:
@@ -557,7 +567,12 @@ def _text_report(r: GradeReport) -> str:
         for w in t.warnings:
             lines.append(f"        {w}")
     failed = sum(1 for t in r.tests if not t.passed)
-    lines.append("PASS" if r.passed else f"FAIL ({failed} of {len(r.tests)} failed)")
+    total = len(r.tests)
+    if r.exploration is not None:
+        lines.append(r.exploration.report())
+        failed += r.exploration.violation is not None
+        total += 1
+    lines.append("PASS" if r.passed else f"FAIL ({failed} of {total} failed)")
     return "\n".join(lines)
 
 
@@ -574,6 +589,18 @@ def _html_report(r: GradeReport) -> str:
         rows.append(f"<tr style='background:{colour}'><td>{name}</td><td>{esc(t.network)}</td>"
                     f"<td>{t.runs}</td><td>{t.failed}</td>"
                     f"<td>{'' if t.first_failing_seed is None else t.first_failing_seed}</td>"
+                    f"<td style='text-align:left'>{detail}</td></tr>")
+    if r.exploration is not None:
+        e = r.exploration
+        colour = "#e8f5e9" if e.violation is None else "#ffebee"
+        detail = "" if e.violation is None else (
+            f"{esc(str(e.violation))}<br><small>shortest schedule: "
+            + "; ".join(f"{k}. {esc(str(s))}" for k, s in enumerate(e.counterexample, 1))
+            + f"<br>replay: <code>{esc(e.code)}</code></small>")
+        rows.append(f"<tr style='background:{colour}'><td>Exploration <small>(every ordering, "
+                    f"{e.n} nodes, up to {e.depth} steps; stricter than the Go lab)</small></td>"
+                    f"<td>-</td><td>{e.states:,} states</td>"
+                    f"<td>{0 if e.violation is None else 1}</td><td></td>"
                     f"<td style='text-align:left'>{detail}</td></tr>")
     verdict = "passed" if r.passed else "failed"
     replays = "".join(f"<li><code>{esc(f.code)}</code>: {esc(f.test)}, {esc(f.rule)}</li>"

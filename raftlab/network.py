@@ -56,9 +56,11 @@ class Network:
     """labrpc's ``Network``: links, loss, delay, counters; see the module docstring.
 
     ``config`` is read at every call, so a change (through the cluster's ``set_*`` methods)
-    applies to messages sent afterwards."""
+    applies to messages sent afterwards. ``chooser`` makes the network's random choices (see
+    ``__init__``): the seeded ``network`` stream unless given."""
 
-    def __init__(self, sim: Simulator, trace: Trace, n: int, config: NetworkConfig) -> None:
+    def __init__(self, sim: Simulator, trace: Trace, n: int, config: NetworkConfig,
+                 chooser: Optional[Any] = None) -> None:
         self.sim = sim
         self.n = n
         self.config = config
@@ -77,7 +79,11 @@ class Network:
         # each peer, for the ``next_index`` events: [src][dst]
         self._sent_next = [[0] * n for _ in range(n)]
         self._sent_term = [[-1] * n for _ in range(n)]
-        self._rng = sim.rng("network")
+        # the chooser makes every random choice of the network, through two methods of
+        # ``random.Random``: ``random()`` (delays, losses, reordering) and ``randrange()``
+        # (a reordered reply's extra delay). By default the simulator's ``network`` stream;
+        # exploration replays a schedule with a scripted one (``raftlab.explore``)
+        self._rng = chooser if chooser is not None else sim.rng("network")
         self._random = self._rng.random
         # config.latency as floats (lo, hi - lo), for the delay of every message: float
         # arithmetic is cheaper than mixed int and float, and gives the same sums

@@ -93,6 +93,18 @@ _RULES = [
          "a candidate became leader without a majority of its term's votes: count each voter "
          "once, only replies of the current term, and need n // 2 + 1 (its own vote "
          "included).", True),
+    Rule("leader-completeness", "a new leader holds every committed entry",
+         "Leader Completeness: if a log entry is committed in a given term, that entry will "
+         "be present in the logs of the leaders for all higher-numbered terms (§5.4).",
+         "a node became leader without an entry that a majority had committed: votes must "
+         "go only to candidates whose log is at least as up to date, and a leader may commit "
+         "only entries of its own term by counting.", True),
+    Rule("state-machine-safety", "one command per index, applied in order",
+         "State Machine Safety: if a server has applied a log entry at a given index, no "
+         "other server will ever apply a different log entry for the same index (§5.4.3).",
+         "two servers committed different entries at one index, or a server applied out of "
+         "order: commit only what a majority holds in the current term, and apply entries "
+         "one by one from last_applied + 1.", True),
     Rule("heartbeat-rate", "heartbeats at most ten per second",
          "Leaders: send empty AppendEntries during idle periods to prevent election timeouts "
          "(§5.2); the lab allows at most ten heartbeats per second.",
