@@ -8,8 +8,8 @@ import pytest
 from raftlab import RaftNode, check_election_safety, election_safety_violations
 from raftlab.bugs import BUGS, CountsReplies, NoPersistence, VotesTwice
 from raftlab.errors import SafetyViolation
-from raftlab.explore import (CHECKED_RULES, MAX_EXPLORE_NODES, ExploreResult, Step, explore,
-                             explore_part)
+from raftlab.explore import (CHECKED_RULES, MAX_EXPLORE_NODES, ExploreResult, Step, Violation,
+                             explore, explore_part)
 from raftlab.grading import grade
 from raftlab.monitors import RuleViolation
 from raftlab.rules import RULES
@@ -233,8 +233,9 @@ def test_replays_of_explored_schedules_reach_the_explored_states():
     Cluster, leaves every node with the role, term, log and commit index the search saw."""
     import random
 
-    import raftlab.explore as ex
-    world = ex._World(3, RaftNode, True, 1, 1)
+    from raftlab.explore.search import _follow, _path
+    from raftlab.explore.world import _World
+    world = _World(3, RaftNode, True, 1, 1)
     init = world.initial()
     parent: dict = {init: None}
     frontier = [init]
@@ -247,9 +248,9 @@ def test_replays_of_explored_schedules_reach_the_explored_states():
                     level.append(new)
         frontier = level
     for state in random.Random(0).sample(frontier, 25):
-        steps, script = ex._follow(world, ex._path(parent, state))
-        result = ex.ExploreResult(3, RaftNode, 0, 0, len(steps), True, 0.0,
-                                  ex.Violation("x", "x"), steps, {}, 0, 0.0, script)
+        steps, script = _follow(world, _path(parent, state))
+        result = ExploreResult(3, RaftNode, 0, 0, len(steps), True, 0.0, Violation("x", "x"),
+                               steps, {}, 0, 0.0, script)
         c = result.replay()
         for i, slot in enumerate(state[:3]):
             seen, env = world.infos[slot], c._envs[i]
