@@ -222,9 +222,20 @@ class NodeEnv:
             raise
 
     def handle_failure(self, dst: int, request: Message) -> None:
-        self.node.handle_failure(dst, request)
-        self.observe()
-        self.observe_log()
+        node = self.node
+        node.handle_failure(dst, request)
+        # as in ``handle_reply``: leaders call cut-off peers often, and most failures change
+        # nothing in the node
+        if node.role is not self._role or node.current_term != self._term:
+            self.observe()
+        try:
+            log = node.log
+            if (log[-1] is not self._log_last or len(log) != self._log_len
+                    or node.commit_index != self._commit):
+                self.observe_log()
+        except (LookupError, TypeError):
+            self.observe_log()  # raises what is wrong with the log, naming the node
+            raise
 
     # ------------------------------------------------------------- the node's requests
     def call(self, dst: int, request: Message) -> None:
