@@ -651,6 +651,7 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
     widths: list[float] = []
     styles: list[str] = []
     every_number = sum(max(0, len(v.terms) - first + 1) for v in views) <= NUMBERED_CELLS
+    drawn: set[str] = set()   # the kinds of marks drawn, for the legend
     for v in views:
         row = y[v.node]
         info["commit"][v.node] = v.commit
@@ -673,12 +674,14 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
             k = agreement(leader.terms, v.terms)
             info["agree"][v.node] = k
             if k >= first:
+                drawn.add("agree")
                 ax.scatter([k], [row - 0.47], marker="^", s=22, color="black", zorder=5,
                            gid=f"agree:{v.node}:{k}")
         if v.node in known:
             k = known[v.node]
             info["match"][v.node] = k
             if k >= first:
+                drawn.add("match")
                 ax.plot([k - 0.4, k + 0.4], [row - 0.47] * 2, lw=3.5, color=MATCH_COLOR,
                         solid_capstyle="butt", zorder=4, gid=f"match:{v.node}:{k}")
         if v.node in nxt:
@@ -711,10 +714,10 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
     handles.append(Patch(facecolor="white", edgecolor="black", lw=2.0, label="committed"))
     handles.append(Patch(facecolor="white", edgecolor="black", lw=0.8, ls="--",
                          label="not committed"))
-    if info["agree"]:
+    if "agree" in drawn:
         handles.append(Line2D([], [], marker="^", ls="", color="black",
                               label="agrees with the\nleader up to here"))
-    if info["match"]:
+    if "match" in drawn:
         handles.append(Line2D([], [], lw=3.5, color=MATCH_COLOR, solid_capstyle="butt",
                               label="leader's matchIndex\n(its highest\nsuccess heard)"))
     if info["next"]:
