@@ -26,7 +26,7 @@ __all__ = ["Span", "Partition", "Election", "PreVoteRound", "NodeSummary", "Vote
            "node_count", "role_spans", "disconnect_spans", "partition_spans", "LinkCut",
            "link_cut_spans", "message_fates", "vote_answers", "pre_vote_answers", "elections",
            "pre_vote_rounds", "node_summary", "table", "to_dataframe", "LogView", "log_views",
-           "agreement", "next_indices"]
+           "agreement", "next_indices", "match_indices", "MatchIndexFold"]
 
 #: Outcomes of one candidacy (see ``Election``).
 OUTCOMES = ("won", "lost", "split", "no majority", "crashed", "running", "two leaders")
@@ -708,6 +708,21 @@ def _raw_time(raw: tuple) -> float:
     return raw[0]
 
 
+def _leader_term_at(trace: Any, leader: int, term: int, at: Optional[float]) -> int:
+    """Check ``leader``, ``term`` and ``at`` for ``next_indices`` / ``match_indices``; the
+    number of events up to and including ``at`` (all of them if ``at`` is None)."""
+    n = node_count(trace)
+    if isinstance(leader, bool) or not isinstance(leader, int) or not 0 <= leader < n:
+        raise ValueError(f"unknown node id leader={leader!r}: node ids are 0..{n - 1}")
+    if isinstance(term, bool) or not isinstance(term, int) or term < 0:
+        raise ValueError(f"term must be an int >= 0, got {term!r}")
+    raw = trace.raw
+    if at is None:
+        return len(raw)
+    check_number("at", at, 0, trace.end_time, unit="ms")
+    return bisect.bisect_right(raw, at, key=_raw_time)
+
+
 def next_indices(trace: Any, leader: int, term: int,
                  at: Optional[float] = None) -> dict[int, int]:
     """The nextIndex that ``leader``, leading ``term``, last used for each peer up to virtual
@@ -721,23 +736,112 @@ def next_indices(trace: Any, leader: int, term: int,
     in ``term`` (by ``at``) is left out. What the leader does with a reply (nextIndex lowered
     after a refusal, raised after a success) shows in its next AppendEntries to that peer."""
     trace = as_trace(trace)
-    n = node_count(trace)
-    if isinstance(leader, bool) or not isinstance(leader, int) or not 0 <= leader < n:
-        raise ValueError(f"unknown node id leader={leader!r}: node ids are 0..{n - 1}")
-    if isinstance(term, bool) or not isinstance(term, int) or term < 0:
-        raise ValueError(f"term must be an int >= 0, got {term!r}")
+    hi = _leader_term_at(trace, leader, term, at)
     raw = trace.raw
-    if at is None:
-        hi = len(raw)
-    else:
-        check_number("at", at, 0, trace.end_time, unit="ms")
-        hi = bisect.bisect_right(raw, at, key=_raw_time)
     out: dict[int, int] = {}
     for i in range(hi):
         ev = raw[i]
         if ev[1] == "next_index" and ev[2] == leader and ev[4] == term:
             out[ev[3]] = ev[5]
     return out
+
+
+class MatchIndexFold:
+    """Each leader's matchIndex per peer, folded from trace events one at a time (``feed``);
+    ``match_indices`` explains the derivation. ``values[(leader, term)]`` is peer -> index.
+
+    ``only=(leader, term)`` keeps to that leader's term (faster); a fold of every event may
+    be fed as the trace grows (the lab panel's ``TraceDigest`` does), keeping only what is in
+    flight: AppendEntries and replies not yet delivered or dropped."""
+
+    __slots__ = ("only", "values", "_leading", "_next", "_sent", "_answering", "_replies")
+
+    def __init__(self, only: Optional[tuple[int, int]] = None) -> None:
+        self.only = only
+        self.values: dict[tuple[int, int], dict[int, int]] = {}
+        self._leading: dict[int, int] = {}    # node -> the term it leads now
+        self._next: dict[tuple[int, int], tuple[int, int]] = {}  # (leader, peer) -> (term, next)
+        self._sent: dict[int, tuple[int, int, int]] = {}   # AE id -> (leader, term, match)
+        self._answering: dict[int, tuple[int, int, int]] = {}  # peer -> the AE it handles now
+        self._replies: dict[int, tuple[int, int, int, int]] = {}  # reply id -> (leader, peer,
+        #                                                           term, match)
+
+    def feed(self, ev: tuple) -> bool:
+        """Fold one event (a raw tuple or a named event); True if a matchIndex rose."""
+        kind = ev[1]
+        if kind == "send":
+            msg = ev[4]
+            if msg == "AppendEntries":
+                key = self._next.get((ev[2], ev[3]))
+                detail = ev[7]
+                if key is not None and key[0] == ev[5] and type(detail) is int and (
+                        self.only is None or self.only == (ev[2], ev[5])):
+                    self._sent[ev[6]] = (ev[2], ev[5], key[1] - 1 + detail)
+            elif msg == "AppendEntriesReply":
+                # a node sends an AppendEntriesReply only as handle_request's answer, at once
+                # (env.call takes requests only): it answers the last AppendEntries delivered
+                asked = self._answering.pop(ev[2], None)
+                if asked is not None and ev[7] is True and asked[0] == ev[3]:
+                    self._replies[ev[6]] = (asked[0], ev[2], asked[1], asked[2])
+        elif kind == "deliver":
+            msg = ev[4]
+            if msg == "AppendEntries":
+                asked = self._sent.pop(ev[6], None)
+                if asked is None:
+                    self._answering.pop(ev[3], None)
+                else:
+                    self._answering[ev[3]] = asked
+            elif msg == "AppendEntriesReply":
+                got = self._replies.pop(ev[6], None)
+                if got is not None:
+                    leader, peer, term, match = got
+                    if self._leading.get(leader) == term:
+                        known = self.values.setdefault((leader, term), {})
+                        if match > known.get(peer, -1):
+                            known[peer] = match
+                            return True
+        elif kind == "next_index":
+            self._next[(ev[2], ev[3])] = (ev[4], ev[5])
+        elif kind == "drop":
+            self._sent.pop(ev[6], None)
+            self._replies.pop(ev[6], None)
+        elif kind == "state":
+            if ev[4] == "leader":
+                self._leading[ev[2]] = ev[3]
+            else:
+                self._leading.pop(ev[2], None)
+        elif kind == "crash" or kind == "restart":
+            self._leading.pop(ev[2], None)
+        return False
+
+
+def match_indices(trace: Any, leader: int, term: int,
+                  at: Optional[float] = None) -> dict[int, int]:
+    """The matchIndex ``leader``, leading ``term``, holds for each peer at virtual time ``at``
+    (default: the end of the trace), as the trace shows it: peer -> index, by peer.
+
+    Figure 2's matchIndex is the highest index the leader knows a follower stores. The leader
+    learns it from a successful AppendEntriesReply: the follower then holds the request's
+    entries, so its log agrees with the leader's up to ``prev_log_index`` + their number. The
+    trace has all of it, paired by message id and order alone, for any node class: the
+    AppendEntries' ``send`` event (its ``detail``: the number of entries), whose
+    ``prev_log_index + 1`` is the last ``next_index`` event of that leader, peer and term at or
+    before it; its ``deliver`` to the peer; the peer's reply, which the network sends the
+    moment the handler returns, so it is the next ``send`` of an AppendEntriesReply by that
+    peer (``detail``: success); and that reply's ``deliver`` to the leader while it still leads
+    ``term``. The value is the highest such index (it never decreases within a term, as in
+    Figure 2, even if replies arrive out of order). A peer with no successful reply delivered
+    by ``at`` is left out (the leader's matchIndex for it is still its initial 0); so is
+    everything in a trace written before ``send`` events carried ``detail``."""
+    trace = as_trace(trace)
+    hi = _leader_term_at(trace, leader, term, at)
+    fold = MatchIndexFold(only=(leader, term))
+    feed = fold.feed
+    raw = trace.raw
+    for i in range(hi):
+        feed(raw[i])
+    known = fold.values.get((leader, term), {})
+    return {peer: known[peer] for peer in sorted(known)}
 
 
 def agreement(leader: Sequence[int], other: Sequence[int]) -> int:

@@ -14,8 +14,8 @@ from typing import Iterable, Sequence
 
 from .formatting import format_ms
 from .lab_control import Header, NodeRow
-from .plots import (LINK_CUT_COLOR, OKABE_ITO, PARTITION_COLOR, ROLE_COLORS, ROLES_DRAWN,
-                    VOTE_COLORS)
+from .plots import (LINK_CUT_COLOR, MATCH_COLOR, OKABE_ITO, PARTITION_COLOR, ROLE_COLORS,
+                    ROLES_DRAWN, VOTE_COLORS)
 
 __all__ = ["header", "node_label", "status_table", "cut_links", "events", "legend",
            "log_legend", "safety_banner", "message", "MESSAGE_LEVELS"]
@@ -131,6 +131,8 @@ def log_legend() -> str:
              "</span>not committed</span>",
              "<span style='white-space:nowrap;margin-left:10px'>▲ agrees with the leader up "
              "to here</span>",
+             f"<span style='white-space:nowrap;margin-left:10px;color:{MATCH_COLOR}'>"
+             "▬ the leader's matchIndex (its highest success heard)</span>",
              f"<span style='white-space:nowrap;margin-left:10px;color:{OKABE_ITO['vermillion']}'>"
              "▶ the leader's nextIndex (its last AppendEntries)</span>"]
     return (f"<div class='raftlab-log-legend' style='{_LEGEND}'>" + " ".join(items) + "</div>")

@@ -23,13 +23,14 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 
 from .analysis import (agreement, as_trace, check_window, disconnect_spans, index_window,
-                       link_cut_spans, log_views, message_fates, next_indices, node_count,
+                       link_cut_spans, log_views, match_indices, message_fates, next_indices,
+                       node_count,
                        partition_spans, role_spans, vote_answers)
 from .formatting import format_ms
 from .validation import check_int
 
 __all__ = ["OKABE_ITO", "ROLE_COLORS", "ROLES_DRAWN", "MESSAGE_COLORS", "VOTE_COLORS",
-           "LINK_CUT_COLOR", "TERM_COLORS", "term_color", "timeline",
+           "LINK_CUT_COLOR", "MATCH_COLOR", "TERM_COLORS", "term_color", "timeline",
            "message_diagram", "message_label", "MESSAGE_ABBREVIATIONS", "terms", "log_grid"]
 
 #: The Okabe-Ito palette (Okabe & Ito, "Color Universal Design", 2008), plus its grey.
@@ -591,6 +592,9 @@ def terms(trace: Any, *, start: Optional[float] = None, end: Optional[float] = N
 
 # ------------------------------------------------------------------ logs
 MAX_CELLS = 60   # log indices drawn side by side; a longer log shows its last MAX_CELLS
+#: The leader's matchIndex bar under a follower's cell: the AppendEntriesReply colour, since
+#: the leader learns it from a successful reply.
+MATCH_COLOR = MESSAGE_COLORS["AppendEntriesReply"]
 NUMBERED_CELLS = 40   # up to this many cells, each shows its term; more: each run's first
 
 
@@ -605,22 +609,27 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
     ``last`` is how many indices are drawn at most (a longer log shows its last ones). The
     cells are one ``PatchCollection`` (gid ``"entries"``), in ``cells`` order.
 
-    For the leader, each follower's row shows (a black triangle under the cell) how far its
-    log agrees with the leader's: the leader's matchIndex for it once the leader knows (the
-    leader's own matchIndex may lag: the trace does not carry it), and (a vermillion triangle
-    at the left edge of the cell, pointing into it) the leader's nextIndex for it: the index
-    its last AppendEntries to that follower began at, prev_log_index + 1, which the harness
-    records as ``next_index`` events (``raftlab.analysis.next_indices``); a follower it has
-    sent nothing yet in its term has none. Crashed nodes' rows are hatched grey (their log is
-    what they had when they crashed). ``fig.raftlab`` holds ``cells`` (node, index, term,
-    committed), ``commit`` and ``length`` per node, ``leader``, ``match`` (follower ->
-    agreeing index) and ``next`` (follower -> nextIndex)."""
+    For the leader (the live one of the highest term), each follower's row shows three marks:
+    how far its log agrees with the leader's (a black triangle under that cell: the truth, read
+    off the two logs); the leader's matchIndex for it (a bluish-green bar under that cell:
+    what the leader knows, the highest ``prev_log_index`` + entries of an AppendEntries the
+    follower answered with success, the answer delivered, ``raftlab.analysis.match_indices``;
+    it lags the agreement by a reply's flight and is unknown, no bar, until the first success
+    of the leader's term); and the leader's nextIndex for it (a vermillion triangle at the left
+    edge of the cell, pointing into it): the index its last AppendEntries to that follower
+    began at, prev_log_index + 1, which the harness records as ``next_index`` events
+    (``raftlab.analysis.next_indices``); a follower it has sent nothing yet in its term has
+    none. Crashed nodes' rows are hatched grey (their log is what they had when they crashed).
+    ``fig.raftlab`` holds ``cells`` (node, index, term, committed), ``commit`` and ``length``
+    per node, ``leader``, ``agree`` (follower -> agreeing index), ``match`` (follower -> the
+    leader's matchIndex, where known) and ``next`` (follower -> nextIndex)."""
     trace = as_trace(trace)
     views = log_views(trace, at)
     at = trace.end_time if at is None else float(at)
     leaders = [v for v in views if v.alive and v.role == "leader"]
     leader = max(leaders, key=lambda v: v.term) if leaders else None
     nxt = {} if leader is None else next_indices(trace, leader.node, leader.term, at)
+    known = {} if leader is None else match_indices(trace, leader.node, leader.term, at)
     longest = max((len(v.terms) for v in views), default=0)
     check_int("last (how many log indices to draw)", last, 1)
     first = max(1, longest - last + 1)
@@ -632,8 +641,8 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
     else:
         fig = ax.figure
     info: dict[str, Any] = {"at": at, "cells": [], "commit": {}, "length": {},
-                            "leader": None if leader is None else leader.node, "match": {},
-                            "next": {},
+                            "leader": None if leader is None else leader.node, "agree": {},
+                            "match": {}, "next": {},
                             "first_index": first, "last_index": longest}
     y = {v.node: float(n - 1 - v.node) for v in views}
     # every entry is a cell of one collection (one artist: drawing hundreds stays fast)
@@ -642,6 +651,7 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
     widths: list[float] = []
     styles: list[str] = []
     every_number = sum(max(0, len(v.terms) - first + 1) for v in views) <= NUMBERED_CELLS
+    drawn: set[str] = set()   # the kinds of marks drawn, for the legend
     for v in views:
         row = y[v.node]
         info["commit"][v.node] = v.commit
@@ -662,10 +672,18 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
                 ax.text(index, row, str(t), ha="center", va="center", fontsize=7, zorder=3)
         if leader is not None and v.node != leader.node and v.alive:
             k = agreement(leader.terms, v.terms)
+            info["agree"][v.node] = k
+            if k >= first:
+                drawn.add("agree")
+                ax.scatter([k], [row - 0.47], marker="^", s=22, color="black", zorder=5,
+                           gid=f"agree:{v.node}:{k}")
+        if v.node in known:
+            k = known[v.node]
             info["match"][v.node] = k
             if k >= first:
-                ax.scatter([k], [row - 0.47], marker="^", s=22, color="black", zorder=4,
-                           gid=f"match:{v.node}:{k}")
+                drawn.add("match")
+                ax.plot([k - 0.4, k + 0.4], [row - 0.47] * 2, lw=3.5, color=MATCH_COLOR,
+                        solid_capstyle="butt", zorder=4, gid=f"match:{v.node}:{k}")
         if v.node in nxt:
             k = nxt[v.node]
             info["next"][v.node] = k
@@ -696,9 +714,12 @@ def log_grid(trace: Any, at: Optional[float] = None, *, ax: Any = None,
     handles.append(Patch(facecolor="white", edgecolor="black", lw=2.0, label="committed"))
     handles.append(Patch(facecolor="white", edgecolor="black", lw=0.8, ls="--",
                          label="not committed"))
-    if info["match"]:
+    if "agree" in drawn:
         handles.append(Line2D([], [], marker="^", ls="", color="black",
                               label="agrees with the\nleader up to here"))
+    if "match" in drawn:
+        handles.append(Line2D([], [], lw=3.5, color=MATCH_COLOR, solid_capstyle="butt",
+                              label="leader's matchIndex\n(its highest\nsuccess heard)"))
     if info["next"]:
         handles.append(Line2D([], [], marker=">", ls="", color=OKABE_ITO["vermillion"],
                               label="leader's nextIndex\n(its last\nAppendEntries)"))

@@ -16,6 +16,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from .analysis import MatchIndexFold
 from .formatting import format_ms
 from .safety import SafetyMonitor
 from .trace import KINDS, as_event
@@ -81,9 +82,10 @@ class TraceDigest:
         self.timers = timers
         self.recent: deque[Any] = deque(maxlen=last)  # named events
         #: How many events so far change what ``raftlab.plots.log_grid`` draws (log events,
-        #: roles and terms, crashes and restarts, ``next_index``): a view redraws the logs
-        #: only when it grew.
+        #: roles and terms, crashes and restarts, ``next_index``, a reply that raises a
+        #: leader's matchIndex): a view redraws the logs only when it grew.
         self.log_changes = 0
+        self._matches = MatchIndexFold()
         self._safety = SafetyMonitor(trace)
         self.violations: list[str] = self._safety.violations
 
@@ -95,9 +97,12 @@ class TraceDigest:
         role, term, alive, hb, votes = self.role, self.term, self.alive, self.last_heartbeat, \
             self._votes
         keep = self.recent.append
+        match = self._matches.feed
         for e in self.trace[self._pos:end]:
             kind = e.kind
             if kind == "deliver" or kind == "send" or kind == "drop":
+                if e.msg.startswith("AppendEntries") and match(e):
+                    self.log_changes += 1
                 if kind == "deliver" and e.msg == "AppendEntries":
                     hb[e.dst] = e.time
                 if self.heartbeats or not e.msg.startswith("AppendEntries"):
@@ -108,6 +113,7 @@ class TraceDigest:
                     keep(e)
                 continue
             if kind == "next_index":   # replication bookkeeping, shown with the heartbeats
+                match(e)
                 self.log_changes += 1
                 if self.heartbeats:
                     keep(e)
@@ -115,6 +121,7 @@ class TraceDigest:
             keep(e)
             if kind in _LOG_VIEW_KINDS:
                 self.log_changes += 1
+                match(e)
             if kind == "state":
                 term[e.node] = e.term
                 role[e.node] = e.role

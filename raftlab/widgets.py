@@ -253,12 +253,14 @@ class ClusterLab:
                                         tooltip="switch off for faster stepping on a slow machine")
         self.show_timeline.observe(self._on_show_timeline, "value")
         self.legend = W.HTML(panel_html.legend(), layout=_full_width())
-        # the log view: every node's log now (log_grid), with the leader's nextIndex
+        # the log view: every node's log now (log_grid), with the leader's nextIndex and
+        # matchIndex
         self.logs = W.Image(format="png", layout=_full_width())
         self.log_legend = W.HTML(panel_html.log_legend(), layout=_full_width())
         self.show_logs = W.Checkbox(value=True, description="draw logs", indent=False,
                                     tooltip="every node's log now, coloured by term, with the "
-                                            "leader's nextIndex for each follower")
+                                            "leader's nextIndex and matchIndex for each "
+                                            "follower")
         self.show_logs.observe(self._on_show_logs, "value")
         self.log_info: dict = {}
         self._logs_drawn: Optional[tuple[Cluster, int]] = None  # (cluster, log_changes) drawn
@@ -461,7 +463,8 @@ class ClusterLab:
 
     def draw_logs(self, force: bool = False) -> None:
         """Draw every node's log as it is now (``raftlab.plots.log_grid``: entries coloured
-        by term, committed ones framed, the leader's nextIndex and agreement per follower)
+        by term, committed ones framed, the leader's nextIndex, matchIndex and agreement per
+        follower)
         into the log view; ``log_info`` says what was drawn. ``refresh`` does it while "draw
         logs" is ticked, only if an event that changes the picture came since the last
         drawing (``TraceDigest.log_changes``), unless ``force``."""
@@ -477,7 +480,7 @@ class ClusterLab:
         fig.set_size_inches(8.5, height)
         ax = fig.add_axes((0.25, 0.5 / height, 0.73, 1 - 0.78 / height))
         log_grid(c.trace, ax=ax, last=LOG_VIEW_INDICES,
-                 title="every node's log now (the leader's nextIndex: ▶)")
+                 title="every node's log now (the leader's nextIndex ▶, matchIndex ▬)")
         self.log_info = dict(getattr(fig, "raftlab"))
         legend = ax.get_legend()
         if legend is not None:

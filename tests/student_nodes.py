@@ -8,7 +8,7 @@ call). The harness, the trace, the plots and the checks must work for it as they
 
 from __future__ import annotations
 
-from raftlab import (AppendEntries, AppendEntriesReply, LogEntry, RequestVote,
+from raftlab import (AppendEntries, AppendEntriesReply, ApplyMsg, LogEntry, RequestVote,
                      RequestVoteReply)
 from raftlab.persister import decode_state, encode_state
 
@@ -127,3 +127,112 @@ class VotesTwice(StudentRaft):
             self.reset_election_timer()
             return RequestVoteReply(self.current_term, True)
         return super().handle_request(src, msg)
+
+
+class StudentLogRaft(StudentRaft):
+    """StudentRaft plus log replication (3B) the plain Figure 2 way, written apart from
+    ``raftlab.RaftNode``: a refused AppendEntries lowers nextIndex by one, a success sets
+    matchIndex to what the request carried, and every heartbeat carries the entries from
+    nextIndex on."""
+
+    def __init__(self, me, n, persister, env, config, rng):
+        super().__init__(me, n, persister, env, config, rng)
+        self.last_applied = 0
+        self.next_index = [0] * n
+        self.match_index = [0] * n
+
+    def last(self):
+        return len(self.log) - 1, self.log[-1].term
+
+    def start(self, command):
+        if self.role != "leader":
+            return -1, self.current_term, False
+        self.log.append(LogEntry(self.current_term, command))
+        self.persist()
+        return len(self.log) - 1, self.current_term, True
+
+    def handle_request(self, src, msg):
+        if msg.term > self.current_term:
+            self.step_down(msg.term)
+        if isinstance(msg, RequestVote):
+            my_index, my_term = self.last()
+            up_to_date = (msg.last_log_term, msg.last_log_index) >= (my_term, my_index)
+            ok = (msg.term == self.current_term and up_to_date
+                  and self.voted_for in (None, msg.candidate))
+            if ok:
+                self.voted_for = msg.candidate
+                self.persist()
+                self.reset_election_timer()
+            return RequestVoteReply(self.current_term, ok)
+        if msg.term < self.current_term:
+            return AppendEntriesReply(self.current_term, False)
+        self.role = "follower"
+        self.reset_election_timer()
+        if msg.prev_log_index >= len(self.log) or \
+                self.log[msg.prev_log_index].term != msg.prev_log_term:
+            return AppendEntriesReply(self.current_term, False)
+        for i, entry in enumerate(msg.entries, msg.prev_log_index + 1):
+            if i < len(self.log) and self.log[i].term != entry.term:
+                del self.log[i:]
+            if i >= len(self.log):
+                self.log.append(entry)
+        self.persist()
+        if msg.leader_commit > self.commit_index:
+            self.commit_index = min(msg.leader_commit, msg.prev_log_index + len(msg.entries))
+            self.apply_committed()
+        return AppendEntriesReply(self.current_term, True)
+
+    def handle_reply(self, src, request, reply):
+        if isinstance(reply, AppendEntriesReply) and reply.term <= self.current_term:
+            if self.role != "leader" or request.term != self.current_term:
+                return
+            if reply.success:
+                self.match_index[src] = request.prev_log_index + len(request.entries)
+                self.next_index[src] = self.match_index[src] + 1
+                self.advance_commit()
+            else:
+                self.next_index[src] = max(1, self.next_index[src] - 1)
+            return
+        super().handle_reply(src, request, reply)
+
+    def on_timer(self, name):
+        if name == "electionTimer" and self.role != "leader":
+            self.current_term += 1
+            self.role, self.voted_for, self.votes = "candidate", self.me, 1
+            self.persist()
+            self.reset_election_timer()
+            index, term = self.last()
+            for peer in range(self.n):
+                if peer != self.me:
+                    self.env.call(peer, RequestVote(self.current_term, self.me, index, term))
+        else:
+            super().on_timer(name)
+
+    def become_leader(self):
+        self.next_index = [len(self.log)] * self.n
+        self.match_index = [0] * self.n
+        super().become_leader()
+
+    def heartbeat(self):
+        for peer in range(self.n):
+            if peer != self.me:
+                prev = self.next_index[peer] - 1
+                self.env.call(peer, AppendEntries(
+                    self.current_term, self.me, prev, self.log[prev].term,
+                    tuple(self.log[prev + 1:]), self.commit_index))
+        self.env.set_timer("hb", self.config.heartbeat_interval)
+
+    def advance_commit(self):
+        for index in range(len(self.log) - 1, self.commit_index, -1):
+            count = 1 + sum(1 for p in range(self.n) if p != self.me
+                            and self.match_index[p] >= index)
+            if self.log[index].term == self.current_term and 2 * count > self.n:
+                self.commit_index = index
+                self.apply_committed()
+                break
+
+    def apply_committed(self):
+        while self.last_applied < self.commit_index:
+            self.last_applied += 1
+            self.env.apply(ApplyMsg(True, self.log[self.last_applied].command,
+                                    self.last_applied))

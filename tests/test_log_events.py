@@ -187,7 +187,7 @@ def test_log_grid_draws_every_entry_coloured_by_term_and_commit_marked():
     leader = info["leader"]
     assert leader is not None and c.get_state(leader)[1]
     lv = views[leader]
-    assert info["match"] == {v.node: agreement(lv.terms, v.terms) for v in views
+    assert info["agree"] == {v.node: agreement(lv.terms, v.terms) for v in views
                              if v.node != leader and v.alive}
     entries = next(a for a in fig.findobj() if a.get_gid() == "entries")
     faces, widths = entries.get_facecolor(), entries.get_linewidth()

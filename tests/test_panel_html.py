@@ -136,6 +136,6 @@ def test_log_legend_names_every_mark_of_the_log_grid():
     text = text_of(out)
     assert "class='raftlab-log-legend'" in out
     for item in ("coloured and numbered by its term", "committed", "not committed",
-                 "agrees with the leader", "nextIndex"):
+                 "agrees with the leader", "matchIndex", "nextIndex"):
         assert item in text
     assert "white-space:normal" in panel_html.legend() and "white-space:normal" in out
