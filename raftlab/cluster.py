@@ -130,8 +130,7 @@ class Cluster(ConfigChecks):
         self._begin: Optional[tuple[str, float, int, int, int]] = None
         for i in range(n):
             self._start1(i)
-        for i in range(n):
-            self.network.set_connected(i, True)
+        self.network.connect_all()
 
     # ----------------------------------------------------------------- basics
     @property
@@ -170,6 +169,8 @@ class Cluster(ConfigChecks):
         return self._envs[self._id(i)] is not None and self.network.connected[i]
 
     def _id(self, i: Any) -> int:
+        if type(i) is int and 0 <= i < self.n:  # the checks call this for every node, often
+            return i
         return check_node_id(i, self.n)
 
     def _node(self, i: int) -> Any:

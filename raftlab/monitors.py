@@ -362,7 +362,12 @@ class MonitoredCluster(Cluster):
         env = self._envs[self._id(i)]
         if env is None:
             return super().get_state(i)
-        state = env._guard("handling get_state()", super().get_state, i)
+        try:
+            state = env.node.get_state()
+        except (CheckFailed, NodeError):
+            raise
+        except Exception as exc:
+            raise env._error(exc, "handling get_state()") from exc
         if (not isinstance(state, tuple) or len(state) != 2 or not isinstance(state[0], int)
                 or not isinstance(state[1], bool)):
             raise NodeError(i, "handling get_state()", self.now,

@@ -116,6 +116,11 @@ class Network:
             reach[node][other] = self._rule(node, other)
             reach[other][node] = self._rule(other, node)
 
+    def connect_all(self) -> None:
+        """Connect every node (a new cluster's start): ``set_connected(i, True)`` for each."""
+        self.connected[:] = [True] * self.n
+        self._reach = [[self._rule(a, b) for b in range(self.n)] for a in range(self.n)]
+
     def set_partition(self, groups: Optional[Sequence[Sequence[int]]]) -> None:
         """Only nodes in the same group can talk (None: no partition)."""
         if groups is None:

@@ -61,6 +61,11 @@ class ApplyMsg(NamedTuple):
     command_index: int
 
 
+#: placeholders for a node's cached heartbeat and success reply: term -1 matches no term
+_NO_HEARTBEAT = AppendEntries(-1, -1, 0, 0, (), 0)
+_NO_SUCCESS = AppendEntriesReply(-1, True)
+
+
 class RaftNode:
     """One Raft server. Log indices start at 1; ``log[0]`` is a sentinel of term 0."""
 
@@ -91,9 +96,9 @@ class RaftNode:
         self.dead = False
         self._reply_handler = self._follower_reply
         # messages are immutable values, so one heartbeat (and one "success" reply) per term
-        # serves every peer that is up to date
-        self._heartbeat = AppendEntries(-1, me, 0, 0, (), 0)
-        self._success = AppendEntriesReply(-1, True)
+        # serves every peer that is up to date; until the first, a placeholder of term -1
+        self._heartbeat = _NO_HEARTBEAT
+        self._success = _NO_SUCCESS
 
     # ----------------------------------------------------------------- life cycle
     def boot(self) -> None:
