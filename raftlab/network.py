@@ -118,8 +118,12 @@ class Network:
 
     def connect_all(self) -> None:
         """Connect every node (a new cluster's start): ``set_connected(i, True)`` for each."""
-        self.connected[:] = [True] * self.n
-        self._reach = [[self._rule(a, b) for b in range(self.n)] for a in range(self.n)]
+        n = self.n
+        self.connected[:] = [True] * n
+        if not self._cut and self._group_of is None:  # every link up
+            self._reach = [[True] * n for _ in range(n)]
+        else:
+            self._reach = [[self._rule(a, b) for b in range(n)] for a in range(n)]
 
     def set_partition(self, groups: Optional[Sequence[Sequence[int]]]) -> None:
         """Only nodes in the same group can talk (None: no partition)."""

@@ -61,6 +61,8 @@ class ApplyMsg(NamedTuple):
     command_index: int
 
 
+#: ``log[0]`` of every node: an entry of term 0 before the first (entries are immutable)
+_SENTINEL = LogEntry(0, None)
 #: placeholders for a node's cached heartbeat and success reply: term -1 matches no term
 _NO_HEARTBEAT = AppendEntries(-1, -1, 0, 0, (), 0)
 _NO_SUCCESS = AppendEntriesReply(-1, True)
@@ -73,7 +75,7 @@ class RaftNode:
                  config: RaftConfig, rng: random.Random) -> None:
         self.me = me
         self.n = n
-        self.peers = tuple(p for p in range(n) if p != me)
+        self.peers = (*range(me), *range(me + 1, n))
         self.persister = persister
         self.env = env
         self.config = config
@@ -81,7 +83,7 @@ class RaftNode:
         term, voted_for, entries = decode_state(persister.read())
         self.current_term: int = term
         self.voted_for: Optional[int] = voted_for
-        self.log: list[LogEntry] = [LogEntry(0, None)] + entries
+        self.log: list[LogEntry] = [_SENTINEL, *entries]
         self.commit_index = 0
         self.last_applied = 0
         self.role = FOLLOWER
