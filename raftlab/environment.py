@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from heapq import heappush
-from typing import TYPE_CHECKING, Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Optional
 
 from .messages import REPLY_TYPES, REQUEST_TYPES, AppendEntries, Message, RequestVote
 from .persister import Persister
@@ -250,11 +250,8 @@ class NodeEnv:
 
     def set_timer(self, name: str, delay: float) -> None:
         """Fire ``node.on_timer(name)`` after ``delay`` ms, replacing a pending one."""
-        if not 0 <= delay < _INF:
-            raise ValueError(f"node {self.id}: set_timer({name!r}, {delay!r}): the delay must "
-                             f"be a finite number of ms >= 0")
-        if type(name) is not str:
-            raise TypeError(f"node {self.id}: a timer name must be a str, got {name!r}")
+        if not 0 <= delay < _INF or type(name) is not str:
+            self._bad_timer(name, delay)
         node = self.node
         if node.role is not self._role or node.current_term != self._term:
             self._observe_call()
@@ -274,6 +271,14 @@ class NodeEnv:
             return  # the pending entry fires first and re-arms itself for ``due``
         entry[2] = None
         timer[1] = self._push(due, name)
+
+    def _bad_timer(self, name: Any, delay: Any) -> NoReturn:
+        """Raise the error for ``set_timer(name, delay)`` with a bad delay or name (for every
+        environment that takes timers, so a node gets the same message everywhere)."""
+        if not 0 <= delay < _INF:
+            raise ValueError(f"node {self.id}: set_timer({name!r}, {delay!r}): the delay must "
+                             f"be a finite number of ms >= 0")
+        raise TypeError(f"node {self.id}: a timer name must be a str, got {name!r}")
 
     def _push(self, due: int, name: str) -> list:
         """Schedule ``self._fire(name)`` at ``due`` µs (``sim.push_us``, inlined)."""

@@ -51,11 +51,8 @@ class _ExploreEnv(MonitoredEnv):
     timed = False
 
     def set_timer(self, name: str, delay: float) -> None:
-        if not 0 <= delay < _INF:
-            raise ValueError(f"node {self.id}: set_timer({name!r}, {delay!r}): the delay must "
-                             f"be a finite number of ms >= 0")
-        if type(name) is not str:
-            raise TypeError(f"node {self.id}: a timer name must be a str, got {name!r}")
+        if not 0 <= delay < _INF or type(name) is not str:
+            self._bad_timer(name, delay)
         node = self.node
         if node.role is not self._role or node.current_term != self._term:
             self._observe_call()
