@@ -74,7 +74,7 @@ class NodeEnv:
     """The environment of one instance of node ``node_id`` (see the module docstring)."""
 
     __slots__ = ("node", "id", "alive", "persister", "_sim", "_append", "_network", "_apply",
-                 "_timers", "_heap", "_seq", "_role", "_term", "_firing",
+                 "_timers", "_heap", "_seq", "_on_fire", "_role", "_term", "_firing",
                  "_log_last", "_log_len", "_terms", "_commit")
 
     def __init__(self, node_id: int, sim: Simulator, trace: Trace, network: Any,
@@ -91,6 +91,7 @@ class NodeEnv:
         # the election timer's reset at every heartbeat costs one lookup
         self._timers: dict[str, list] = {}
         self._heap, self._seq = sim.queue()  # timer entries are pushed here directly
+        self._on_fire = self._fire  # bound once, not at every push
         self._role: Optional[str] = None    # the (role, term) last recorded
         self._term: Optional[int] = None
         self._firing: Optional[int] = None  # the term when a timer fired, during on_timer
@@ -282,7 +283,7 @@ class NodeEnv:
 
     def _push(self, due: int, name: str) -> list:
         """Schedule ``self._fire(name)`` at ``due`` µs (``sim.push_us``, inlined)."""
-        entry = [due, next(self._seq), self._fire, (name,)]
+        entry = [due, next(self._seq), self._on_fire, (name,)]
         heappush(self._heap, entry)
         return entry
 

@@ -91,6 +91,7 @@ class Network:
         self._lo = self._span = 0.0
         # bound once, not once per message (each message posts one of these)
         self._on_request, self._on_reply = self._arrive_request, self._arrive_reply
+        self._on_fail, self._on_lose = self._fail, self._lose  # (a failed call, a lost message)
         # each message's arrival is pushed on the simulator's heap directly: ``sim.post``
         # inlined, since it runs for every message
         self._heap, self._seq = sim.queue()
@@ -199,7 +200,7 @@ class Network:
             span = LONG_DELAY if self.config.long_delays else UNREACHABLE_DELAY
             # a whole number of ms: ``sim.post`` inlined, since leaders call cut-off peers often
             heappush(self._heap, [sim.now_us + int(self._random() * span) * 1000,
-                                  next(self._seq), self._fail, (caller, dst, request)])
+                                  next(self._seq), self._on_fail, (caller, dst, request)])
             return
         # the one-way delay: latency, plus 0-26 ms when unreliable
         config = self.config
@@ -210,7 +211,7 @@ class Network:
         if not config.reliable:
             delay += int(random() * SHORT_DELAY)
             if random() < DROP_RATE:
-                sim.post(delay, self._lose, src, dst, request, mid, caller)
+                sim.post(delay, self._on_lose, src, dst, request, mid, caller)
                 return
         # ``x.__round__()`` is ``round(x)`` without the builtin's lookup of the special
         # method: the same value, at about half the cost
@@ -266,7 +267,7 @@ class Network:
             lo, hi = config.persist_delay
             delay += lo + (hi - lo) * random()
         if not reliable and random() < DROP_RATE:
-            sim.post(delay, self._lose, dst, src, reply, rid, caller, "lost", request)
+            sim.post(delay, self._on_lose, dst, src, reply, rid, caller, "lost", request)
             return
         if config.long_reordering and random() < REORDER_PROBABILITY:
             rng = self._rng
