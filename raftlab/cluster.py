@@ -173,6 +173,17 @@ class Cluster(ConfigChecks):
             return i
         return check_node_id(i, self.n)
 
+    def _release(self) -> None:
+        """Free the trace and the pending events now, for harness code that ran this cluster
+        only for a result (a grader's run, an experiment's trial) and is done with it. A
+        cluster is a web of references (the network, the nodes and their environments point
+        at each other), so without this the whole run, its thousands of trace events
+        included, waits for the garbage collector, and thousands of dead runs make each of
+        its full collections slow; only the few objects of the web are left to it. The
+        cluster must not be used afterwards."""
+        self.trace.raw.clear()
+        self.sim._heap.clear()
+
     def _node(self, i: int) -> Any:
         env = self._envs[self._id(i)]
         if env is None:

@@ -309,7 +309,7 @@ def _reproducibility(node_class: Any, test: LabTest, seed: int, reliable: bool,
     a, b = first.trace, second.trace
     k = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), None)
     if k is None and len(a) == len(b):
-        _release(second)
+        second._release()
         return None
     if k is None:
         k = min(len(a), len(b))
@@ -343,18 +343,9 @@ def _run_batch(node_class: Any, test_name: str, reliable: bool, seeds: Sequence[
             outcomes.append(check if check is not None else
                             _Outcome(test.name, reliable, seed, ok=True, rule="reproducible"))
         if cluster is not None:
-            _release(cluster)
+            cluster._release()
     return outcomes
 
-
-def _release(cluster: Cluster) -> None:
-    """Free a finished run's trace and pending events now. A cluster is a web of references
-    (network, nodes and their environments point at each other), so without this the whole
-    run, its thousands of trace events included, waits for the garbage collector, and a
-    grader's thousands of dead runs make each of its full collections slow. Only the few
-    objects of the web itself are left to the collector."""
-    cluster.trace.raw.clear()
-    cluster.sim._heap.clear()
 
 
 # worker processes inherit the node class by fork: nothing about it is pickled
