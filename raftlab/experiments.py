@@ -280,6 +280,7 @@ def _downtime_chunk(seed: int, start: int, stop: int, params: dict) -> list[floa
     for k in range(start, stop):
         trial = downtime_trial(derive_seed(seed, f"trial{k}"), **params)
         out.append(params["cap"] if trial.end is None else trial.end - trial.crash)
+        trial.cluster._release()
     return out
 
 
@@ -319,8 +320,12 @@ def split_vote_trial(seed: int, n: int = 5, alive: int = 4,
 
 
 def _split_chunk(seed: int, start: int, stop: int, params: dict) -> list[bool]:
-    return [split_vote_trial(derive_seed(seed, f"trial{k}"), **params)[0]
-            for k in range(start, stop)]
+    out = []
+    for k in range(start, stop):
+        split, c = split_vote_trial(derive_seed(seed, f"trial{k}"), **params)
+        out.append(split)
+        c._release()
+    return out
 
 
 class _Job(NamedTuple):
@@ -813,10 +818,14 @@ def _disruption_trial(seed: int, scenario: str, pre_vote: bool, check_quorum: bo
 
 
 def _disruption_chunk(seed: int, start: int, stop: int, params: dict) -> list[Disruption]:
-    return [_disruption_trial(derive_seed(seed, f"trial{k}"), params["scenario"],
-                              params["pre_vote"], params["check_quorum"], params["duration"],
-                              params["settle"]).figures
-            for k in range(start, stop)]
+    out = []
+    for k in range(start, stop):
+        trial = _disruption_trial(derive_seed(seed, f"trial{k}"), params["scenario"],
+                                  params["pre_vote"], params["check_quorum"],
+                                  params["duration"], params["settle"])
+        out.append(trial.figures)
+        trial.cluster._release()
+    return out
 
 
 @dataclass(frozen=True)
