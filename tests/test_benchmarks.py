@@ -32,8 +32,10 @@ CASES = [
     ("figure16.py", ["--trials", "2", "--workers", "2"],
      [r"serial: +[\d.]+ s", r"parallel \(2 workers\): +[\d.]+ s",
       r"identical downtimes serial vs parallel: True"]),
-    ("widget_response.py", ["--reps", "1"],
-     [r"largest median [\d.]+ ms"]),
+    # the panel's benchmark exits 1 over its time budget: a budget no run can exceed keeps
+    # this a check of what it prints, not of the machine's speed
+    ("widget_response.py", ["--reps", "1", "--budget", "1e9"],
+     [r"largest median [\d.]+ ms: within"]),
 ]
 
 
