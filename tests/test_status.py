@@ -122,6 +122,10 @@ class _LogTrace(list):
     def of(self, *kinds, start=0):
         return [e for e in self[start:] if e.kind in kinds]
 
+    @property
+    def raw(self):  # a Trace's tuples in field order: the named tuples are such tuples
+        return self
+
 
 def _event(time, kind, **fields):
     return namedtuple("E", ["time", "kind", *fields])(time, kind, *fields.values())
