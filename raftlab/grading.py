@@ -347,7 +347,6 @@ def _run_batch(node_class: Any, test_name: str, reliable: bool, seeds: Sequence[
     return outcomes
 
 
-
 # worker processes inherit the node class by fork: nothing about it is pickled
 _WORKER_NODE_CLASS: Any = None
 
